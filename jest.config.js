@@ -5,7 +5,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testEnvironment: 'node',
 };
@@ -23,8 +23,8 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/integration/cluster/global-setup.ts',
-      globalTeardown: '<rootDir>/integration/cluster/global-teardown.ts',
+      globalSetup: '<rootDir>/integration/cluster/global-setup.mjs',
+      globalTeardown: '<rootDir>/integration/cluster/global-teardown.mjs',
       setupFiles: ['reflect-metadata'],
       testTimeout: 120_000,
     },

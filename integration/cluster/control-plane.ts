@@ -83,7 +83,12 @@ function servingCert(pki: string): { caFile: string; cert: string; key: string }
  */
 export class ControlPlane {
   private components: Component[] = [];
-  private constructor(readonly info: ClusterInfo, private readonly ownsDir: boolean) {}
+  readonly info: ClusterInfo;
+  private readonly ownsDir: boolean;
+  private constructor(info: ClusterInfo, ownsDir: boolean) {
+    this.info = info;
+    this.ownsDir = ownsDir;
+  }
 
   static async start(opts: StartOptions = {}): Promise<ControlPlane> {
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -144,6 +149,8 @@ export class ControlPlane {
       const api = startComponent('kube-apiserver', bins.kubeApiserver, [
         `--etcd-servers=http://127.0.0.1:${etcdClient}`,
         '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, '--advertise-address=127.0.0.1',
+        // 1.37 refuses a loopback advertise address with the default endpoint reconciler; no node needs it.
+        '--endpoint-reconciler-type=none',
         `--cert-dir=${pki}`, `--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`,
         '--service-cluster-ip-range=10.0.0.0/24',
         '--authorization-mode=RBAC',

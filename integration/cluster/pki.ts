@@ -37,7 +37,9 @@ export class ClientCA {
   readonly certFile: string;
   private readonly keyFile: string;
 
-  private constructor(private readonly dir: string) {
+  private readonly dir: string;
+  private constructor(dir: string) {
+    this.dir = dir;
     this.certFile = join(dir, 'client-ca.crt');
     this.keyFile = join(dir, 'client-ca.key');
   }

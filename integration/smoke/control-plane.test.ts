@@ -84,7 +84,7 @@ describe('local control plane', () => {
         if (!err) throw new Error('not denied yet');
         return err;
       }, 20_000);
-      expect(apiErrorCode(denied)).toBe(403);
+      expect(apiErrorCode(denied)).toBe(422); // a validation without `reason` is Invalid (422)
       expect(apiErrorMessage(denied)).toContain(`ValidatingAdmissionPolicy '${policy}'`);
       expect(apiErrorMessage(denied)).toContain('smoke controller may only create allowed-* configmaps');
       await asSa.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'allowed-1' } } });
