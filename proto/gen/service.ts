@@ -82,7 +82,7 @@ export interface File {
   /** Permission bits, decimal 0..511. */
   mode: number;
   /** File content. */
-  contents: Buffer;
+  contents: Uint8Array;
 }
 
 export interface ObjectVersion {
@@ -413,7 +413,7 @@ export const MountResponse: MessageFns<MountResponse> = {
 };
 
 function createBaseFile(): File {
-  return { path: "", mode: 0, contents: Buffer.alloc(0) };
+  return { path: "", mode: 0, contents: new Uint8Array(0) };
 }
 
 export const File: MessageFns<File> = {
@@ -464,7 +464,7 @@ export const File: MessageFns<File> = {
               break;
             }
 
-            message.contents = Buffer.from(reader.bytes());
+            message.contents = reader.bytes();
             continue;
           }
         }
@@ -486,7 +486,7 @@ export const File: MessageFns<File> = {
     const message = createBaseFile();
     message.path = object.path ?? "";
     message.mode = object.mode ?? 0;
-    message.contents = object.contents ?? Buffer.alloc(0);
+    message.contents = object.contents ?? new Uint8Array(0);
     return message;
   },
 };

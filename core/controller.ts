@@ -1,0 +1,77 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { SecretProviderClass, SecretSync } from './api/types.js';
+import { InformerCache } from './kube/informer-cache.js';
+import type { Clock } from './ports/clock.js';
+import type { Logger, Metrics } from './ports/observability.js';
+import { WorkQueue } from './queue/workqueue.js';
+import { runWorkers } from './queue/workers.js';
+import type { Reconciler } from './reconciler.js';
+
+const keyOf = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace}/${o.metadata.name}`;
+
+/**
+ * Watches SecretSyncs and SecretProviderClasses and feeds a keyed work queue served by N workers.
+ * Enqueues a SecretSync on create, on a spec change (generation), when the SPC it uses changes, and on its own
+ * poll schedule (the reconciler's requeueAfter). Never branches on event types inside the reconcile.
+ */
+export class SyncController {
+  readonly queue: WorkQueue;
+  private cache?: InformerCache;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly reconciler: Reconciler,
+    private readonly opts: { concurrent: number; clock: Clock; log: Logger; metrics: Metrics },
+  ) {
+    this.queue = new WorkQueue(opts.clock, {
+      metrics: { setDepth: (n) => opts.metrics.queueDepth(n), incAdds() {}, incRetries() {} },
+    });
+  }
+
+  /** The watch cache; created by `createCache` (the reconciler reads from it). */
+  createCache(): InformerCache {
+    this.cache = new InformerCache(this.kc, {
+      secretSync: (event, obj, old) => this.onSecretSync(event, obj, old),
+      secretProviderClass: (event, obj) => this.onSpc(event, obj),
+    }, this.opts.log);
+    return this.cache;
+  }
+
+  synced(): boolean {
+    return this.cache?.synced() ?? false;
+  }
+
+  private onSecretSync(event: 'add' | 'update' | 'delete', obj: SecretSync, old?: SecretSync): void {
+    const key = keyOf(obj);
+    if (event === 'delete') {
+      this.reconciler.forget(key);
+      this.opts.metrics.forget(obj.metadata.namespace!, obj.metadata.name);
+      return;
+    }
+    if (!this.reconciler.handles(obj) && !(old && this.reconciler.handles(old))) return;
+    if (event === 'add' || !old || old.metadata.generation !== obj.metadata.generation) this.queue.add(key);
+  }
+
+  private onSpc(_event: 'add' | 'update' | 'delete', spc: SecretProviderClass): void {
+    if (!this.cache) return;
+    for (const ss of this.cache.listSecretSyncs()) {
+      if (ss.metadata.namespace === spc.metadata.namespace && ss.spec?.secretProviderClassName === spc.metadata.name && this.reconciler.handles(ss)) {
+        this.queue.add(keyOf(ss));
+      }
+    }
+  }
+
+  /** Starts the watches and the workers; resolves when `signal` aborts and the workers have drained. */
+  async run(signal: AbortSignal): Promise<void> {
+    const cache = this.cache ?? this.createCache();
+    await cache.start();
+    this.opts.log.info({ workers: this.opts.concurrent }, 'caches synced; workers starting');
+    try {
+      await runWorkers(this.queue, this.opts.concurrent, (key, s) => this.reconciler.reconcile(key, s), signal, {
+        onError: () => undefined, // the reconciler logs and reports every failure itself
+      });
+    } finally {
+      await cache.stop();
+    }
+  }
+}
