@@ -37,6 +37,11 @@ export class SyncController {
     return this.cache;
   }
 
+  /** Runs one reconcile of `key` now, outside the queue (diagnostics and tests). */
+  reconcileNow(key: string, signal: AbortSignal = new AbortController().signal) {
+    return this.reconciler.reconcile(key, signal);
+  }
+
   synced(): boolean {
     return this.cache?.synced() ?? false;
   }

@@ -28,7 +28,14 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 
 export async function runDemo(): Promise<number> {
   say('== starting a local control plane (etcd, kube-apiserver, kube-controller-manager)');
-  const cp = await ControlPlane.start({ log: (l) => say(l) });
+  const cp = await ControlPlane.start({
+    log: (l) => say(l),
+    beforeControllerManager: async (kubeconfig) => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(kubeconfig);
+      await installCrds(kc);
+    },
+  });
   const abort = new AbortController();
   let controllerDone: Promise<void> | undefined;
   try {

@@ -52,6 +52,9 @@ export function decodePemBlocks(content: Uint8Array): PemBlock[] {
       throw new PemFormatError(`PEM block ${position} has a BEGIN line without a matching END line`);
     }
     const [whole, label, body, endLabel] = match as unknown as [string, string, string, string];
+    if (body.includes(BEGIN_MARKER)) {
+      throw new PemFormatError(`PEM block ${position} has a BEGIN line without a matching END line`);
+    }
     if (label !== endLabel) {
       throw new PemFormatError(`PEM block ${position} (${label}) ends with a mismatched END line`);
     }

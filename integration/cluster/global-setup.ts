@@ -1,6 +1,8 @@
 /** Jest global setup of the integration project: one control plane per test run. */
 import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { ControlPlane } from './control-plane.js';
+import { installCrds } from './install.js';
 import { dockerAvailable, requestedFlavour, startK3s, startKind, type DockerCluster } from './docker.js';
 
 declare global {
@@ -23,7 +25,15 @@ export default async function globalSetup(): Promise<void> {
     }
     process.stderr.write(`[cluster] SSC_TEST_CLUSTER=${flavour} but no Docker engine answers (${docker.why}); using the local control plane\n`);
   }
-  const cp = await ControlPlane.start();
+  const cp = await ControlPlane.start({
+    // The product's CRDs go in before the garbage collector starts, so owner references to SecretSyncs are
+    // honoured at once (the collector only rediscovers new resources every 30 s).
+    beforeControllerManager: async (kubeconfig) => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(kubeconfig);
+      await installCrds(kc);
+    },
+  });
   globalThis.__SSC_CLUSTER__ = cp;
   process.env.SSC_CLUSTER_INFO = join(cp.info.dataDir, 'cluster.json');
   process.env.SSC_CLUSTER_STARTED_IN_MS = String(cp.info.startedInMs);

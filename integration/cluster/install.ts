@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { KubeHttp } from '../../core/kube/http.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -22,11 +23,13 @@ export function loadCrds(): k8s.V1CustomResourceDefinition[] {
 
 /** Creates (or server-side applies) the CRDs and waits until each is Established. */
 export async function installCrds(kc: k8s.KubeConfig): Promise<void> {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  // Raw JSON, not client-node's typed serializer: it drops keys such as x-kubernetes-validations.
+  const http = new KubeHttp(kc);
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   for (const crd of loadCrds()) {
-    const body = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', ...crd };
-    await objects.patch(body as k8s.KubernetesObject, undefined, undefined, 'secrets-sync-installer', true, k8s.PatchStrategy.ServerSideApply);
+    await http.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}`, {
+      body: crd, contentType: 'application/apply-patch+yaml', query: { fieldManager: 'secrets-sync-installer', force: 'true' },
+    });
     const end = Date.now() + 30_000;
     for (;;) {
       const got = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
