@@ -23,7 +23,9 @@ export interface RequestOptions {
 /** A thin JSON client over the KubeConfig's credentials, for the few calls the generated client makes awkward (SSA). */
 export class KubeHttp {
   private readonly server: string;
-  constructor(private readonly kc: KubeConfig) {
+  private readonly kc: KubeConfig;
+  constructor(kc: KubeConfig) {
+    this.kc = kc;
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/$/, '');
