@@ -61,3 +61,18 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+const BY_REASON: Record<SyncReason, new (message: string, options?: { cause?: unknown }) => SyncError> = {
+  SecretProviderClassMisconfigured,
+  InvalidClusterSecretLabelError,
+  InvalidClusterSecretAnnotationError,
+  ProviderError,
+  RemoteSecretStoreFetchFailed,
+  ControllerPatchError,
+  ControllerSyncError,
+};
+
+/** The same kind of error (same reason, same terminal flag) with `prefix` before its message. */
+export function withPrefix(err: SyncError, prefix: string): SyncError {
+  return new BY_REASON[err.reason](prefix + err.message, { cause: err });
+}

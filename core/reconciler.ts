@@ -5,7 +5,7 @@ import {
 import type { Config } from './config.js';
 import {
   ControllerSyncError, InvalidClusterSecretAnnotationError, InvalidClusterSecretLabelError, ProviderError,
-  RemoteSecretStoreFetchFailed, SecretProviderClassMisconfigured, SyncError, errorText,
+  RemoteSecretStoreFetchFailed, SecretProviderClassMisconfigured, SyncError, errorText, withPrefix,
 } from './errors.js';
 import type { Clock } from './ports/clock.js';
 import type { EventRecorder, ObjectCache, SecretWriter, StatusWriter } from './ports/kube.js';
@@ -206,10 +206,7 @@ export class Reconciler {
         throw err instanceof SyncError ? err : new RemoteSecretStoreFetchFailed(errorText(err));
       }
     } catch (err) {
-      if (err instanceof SyncError) {
-        const Ctor = err.constructor as new (m: string, o?: { cause?: unknown }) => SyncError;
-        throw new Ctor(FETCH_PREFIX + err.message, { cause: err });
-      }
+      if (err instanceof SyncError) throw withPrefix(err, FETCH_PREFIX);
       throw err;
     }
   }

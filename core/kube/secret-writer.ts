@@ -23,8 +23,11 @@ export function applyBody(s: DesiredSecret): object {
 }
 
 /**
- * Server-side apply of Secrets with field manager `secrets-store-sync-controller`, without force: a conflict
- * with another manager is a ControllerPatchError. Keys, labels and annotations no longer sent are removed.
+ * Server-side apply of Secrets with field manager `secrets-store-sync-controller`. Keys, labels and annotations
+ * no longer sent are removed. Unlike upstream it applies with force: the controller is the source of truth for
+ * the fields it sends, so a value edited by hand (which moves that field to another manager) is taken back at
+ * the next sync instead of failing with a conflict forever (docs/adr/0003). Fields it does not send are left
+ * to their managers.
  */
 export class KubeSecretWriter implements SecretWriter {
   constructor(private readonly http: KubeHttp) {}
@@ -35,7 +38,7 @@ export class KubeSecretWriter implements SecretWriter {
       const res = await this.http.request<{ metadata?: { resourceVersion?: string } }>('PATCH', path, {
         body: applyBody(secret),
         contentType: 'application/apply-patch+yaml',
-        query: { fieldManager: FIELD_MANAGER },
+        query: { fieldManager: FIELD_MANAGER, force: 'true' },
         signal,
       });
       // The response carries the Secret; only its resourceVersion is kept.

@@ -56,7 +56,7 @@ describe('readPkcs12', () => {
 
   test('no MAC and a key encrypted under another password fails', () => {
     const err = pkcs12Error(() => readPkcs12(forgeArchive('pw', { useMac: false })));
-    expect(err.message).toMatch(/empty password|malformed PKCS#12/);
+    expect(err.message).toBe('cannot decrypt the shrouded key: wrong password or corrupted data');
   });
 
   test('hostile iteration counts are refused before any key derivation', () => {
@@ -64,16 +64,16 @@ describe('readPkcs12', () => {
     expect(MAX_PKCS12_ITERATIONS).toBe(1_000_000);
     const started = performance.now();
     const err = pkcs12Error(() => readPkcs12(archive));
-    expect(err.message).toBe('PKCS#12: shrouded key iteration count 1000001 is outside 1..1000000');
+    expect(err.message).toBe('shrouded key iteration count 1000001 is outside 1..1000000');
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
   test.each([
     ['empty input', Buffer.alloc(0), 'PKCS#12 data is empty'],
-    ['truncated DER', fx.pfx.modernRsa.subarray(0, 100), /^malformed PKCS#12 PFX: /],
-    ['trailing bytes', Buffer.concat([fx.pfx.modernRsa, Buffer.from([0])]), /^malformed PKCS#12 PFX: /],
-    ['a certificate is not an archive', fx.rsa.der, /^malformed PKCS#12|unsupported PKCS#12 version/],
-    ['random bytes', Buffer.from('0123456789abcdef'), /^malformed PKCS#12/],
+    ['truncated DER', fx.pfx.modernRsa.subarray(0, 100), /^malformed PFX: /],
+    ['trailing bytes', Buffer.concat([fx.pfx.modernRsa, Buffer.from([0])]), 'malformed PFX: Unparsed DER bytes remain after ASN.1 parsing.'],
+    ['a certificate is not an archive', fx.rsa.der, 'malformed PFX version'],
+    ['random bytes', Buffer.from('0123456789abcdef'), /^malformed PFX: /],
   ])('%s fails with Pkcs12Error', (_name, input, message) => {
     const err = pkcs12Error(() => readPkcs12(input));
     if (typeof message === 'string') expect(err.message).toBe(message);

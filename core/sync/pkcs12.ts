@@ -63,7 +63,7 @@ export function readPkcs12(der: Uint8Array): Pkcs12Contents {
     return readPfx(der);
   } catch (err) {
     if (err instanceof Pkcs12Error) throw err;
-    if (err instanceof DerError || err instanceof PbeError) throw new Pkcs12Error(`PKCS#12: ${err.message}`);
+    if (err instanceof DerError || err instanceof PbeError) throw new Pkcs12Error(err.message);
     throw new Pkcs12Error(`malformed PKCS#12 data: ${shortText(err)}`);
   }
 }
@@ -87,7 +87,8 @@ function readPfx(der: Uint8Array): Pkcs12Contents {
       const safeContents = octetString(explicitContent(content, 'ContentInfo content'), 'SafeContents');
       collectBags(parseDer(safeContents, 'SafeContents'), password, result);
     } else if (contentType === OID.encryptedData) {
-      collectBags(parseDer(decryptEncryptedData(explicitContent(content, 'EncryptedData'), password), 'SafeContents'), password, result);
+      const safeContents = decryptEncryptedData(explicitContent(content, 'EncryptedData'), password);
+      collectBags(parseDecrypted(safeContents, 'certificate bag'), password, result);
     } else {
       throw new Pkcs12Error(`unsupported PKCS#12 ContentInfo type ${contentType}`);
     }
@@ -126,7 +127,9 @@ function collectBags(safeContents: Asn1, password: string | null, out: Pkcs12Con
       out.privateKeys.push(toDer(explicitContent(bagValue, 'KeyBag')));
     } else if (type === OID.pkcs8ShroudedKeyBag) {
       const [algorithm, encrypted] = children(explicitContent(bagValue, 'shrouded key bag'), 'EncryptedPrivateKeyInfo', 2);
-      out.privateKeys.push(pbeDecrypt(algorithm as Asn1, octetString(encrypted, 'encrypted private key'), password, 'shrouded key'));
+      const key = pbeDecrypt(algorithm as Asn1, octetString(encrypted, 'encrypted private key'), password, 'shrouded key');
+      parseDecrypted(key, 'shrouded key');
+      out.privateKeys.push(key);
     }
   }
 }
@@ -135,4 +138,17 @@ function decryptEncryptedData(encryptedData: Asn1, password: string | null): Buf
   const encryptedContentInfo = child(children(encryptedData, 'EncryptedData', 2), 1, 'EncryptedContentInfo');
   const [, algorithm, encrypted] = children(encryptedContentInfo, 'EncryptedContentInfo', 3);
   return pbeDecrypt(algorithm as Asn1, octetString(encrypted, 'encrypted content'), password, 'certificate bag');
+}
+
+/**
+ * Decrypted bytes must be DER: with a wrong password, CBC padding still checks out about once in 256 tries, and
+ * the garbage is caught here instead.
+ */
+function parseDecrypted(bytes: Buffer, what: string): Asn1 {
+  try {
+    return parseDer(bytes, what);
+  } catch (err) {
+    if (err instanceof DerError) throw new PbeError(`cannot decrypt the ${what}: wrong password or corrupted data`);
+    throw err;
+  }
 }

@@ -40,26 +40,42 @@ export interface SyncHashInput {
 
 /** The exact bytes that are MACed (exported for tests and for anyone auditing the format). */
 export function syncHashMessage(input: SyncHashInput): Buffer {
+  const chunks: Buffer[] = [];
+  writeMessage(input, (chunk) => chunks.push(Buffer.from(chunk)));
+  return Buffer.concat(chunks);
+}
+
+/** Pure form: `v2:` + hex HMAC-SHA256 of `syncHashMessage(input)` under `key`, streamed (no large copies). */
+export function computeSyncHash(key: Uint8Array | KeyObject, input: SyncHashInput): string {
+  const mac = createHmac('sha256', key);
+  writeMessage(input, (chunk) => mac.update(chunk));
+  return SYNC_HASH_PREFIX + mac.digest('hex');
+}
+
+/** Emits the message in pieces; D's byte length is computed up front, so D itself is never concatenated. */
+function writeMessage(input: SyncHashInput, write: (chunk: string | Uint8Array) => void): void {
   const keys = Object.keys(input.data).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const entries = keys.map((k) => {
     const v = input.data[k] as Uint8Array;
-    return `${JSON.stringify(k)}:"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"`;
+    const quotedKey = JSON.stringify(k);
+    return { head: `${quotedKey}:"`, value: v, length: Buffer.byteLength(quotedKey) + 3 + 4 * Math.ceil(v.byteLength / 3) };
   });
-  const d = `{${entries.join(',')}}`;
+  const dLength = 2 + Math.max(0, entries.length - 1) + entries.reduce((sum, e) => sum + e.length, 0);
   const uid = input.secretSyncUid ?? '';
-  const s = [
+  write(`${CONTEXT}${Buffer.byteLength(uid)}:${uid}${dLength}:{`);
+  entries.forEach((e, i) => {
+    write(i === 0 ? e.head : `,${e.head}`);
+    write(Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength).toString('base64'));
+    write('"');
+  });
+  write('}');
+  write([
     input.spcUid ?? '',
     String(input.spcGeneration ?? 0),
     uid,
     String(input.secretSyncGeneration ?? 0),
     input.forceSynchronization ?? '',
-  ].join('|');
-  return Buffer.from(`${CONTEXT}${Buffer.byteLength(uid)}:${uid}${Buffer.byteLength(d)}:${d}${s}`, 'utf8');
-}
-
-/** Pure form: `v2:` + hex HMAC-SHA256 of `syncHashMessage(input)` under `key`. */
-export function computeSyncHash(key: Uint8Array | KeyObject, input: SyncHashInput): string {
-  return SYNC_HASH_PREFIX + createHmac('sha256', key).update(syncHashMessage(input)).digest('hex');
+  ].join('|'));
 }
 
 /**

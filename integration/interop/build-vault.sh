@@ -5,7 +5,9 @@
 # Idempotent: a binary already in the cache is kept. Progress goes to stderr; stdout gets one line per
 # binary, `<name> <absolute path>`, the last line being the last binary asked for.
 #
-#   build-vault.sh [vault|provider|all]     (default all)
+#   build-vault.sh [--cached] [vault|provider|all]     (default all)
+#
+# --cached builds nothing: it prints what is already there (env or cache) and fails for what is not.
 #
 #   VAULT_VERSION               default v1.21.4
 #   VAULT_CSI_PROVIDER_VERSION  default v1.7.4
@@ -14,6 +16,8 @@
 #   SSC_CACHE_DIR               cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/secrets-sync)
 set -euo pipefail
 
+CACHED_ONLY=0
+if [ "${1:-}" = "--cached" ]; then CACHED_ONLY=1; shift; fi
 WHAT=${1:-all}
 case "$WHAT" in vault|provider|all) ;; *) printf '[build-vault] error: unknown target %s (vault, provider or all)\n' "$WHAT" >&2; exit 2;; esac
 
@@ -44,7 +48,8 @@ fetch_module() { # <module@version> <env var that skips the build>
   if out=$(go mod download -json "$1" 2>&1); then printf '%s\n' "$out"; return 0; fi
   printf '%s\n' "$out" >>"$LOG"
   if grep -q '403 Forbidden\|not available\|410 Gone' <<<"$out"; then
-    die "the Go module proxy refuses $1 ($(grep -o 'server response: .*' <<<"$out" | head -n1 | sed 's/^server response: //' || true)${out:+ 403}); it cannot be built here: set $2 to a binary built elsewhere"
+    local why; why=$(grep -o '[0-9][0-9][0-9] [A-Z][a-z]*\|server response: [^"]*' <<<"$out" | sed 's/^server response: //' | sort -u | paste -sd' ' || true)
+    die "the Go module proxy refuses $1 (${why:-refused}), so it cannot be built here; set $2 to a binary built elsewhere"
   fi
   die "could not download $1: $(grep -m1 -i 'error\|go: ' <<<"$out" || echo "$out" | tail -n1)"
 }
@@ -56,6 +61,7 @@ build_vault() {
   fi
   local out="$CACHE/bin/vault-$VAULT_VERSION"
   if [ -x "$out/vault" ]; then echo "vault $out/vault"; return; fi
+  [ "$CACHED_ONLY" = 0 ] || die "vault $VAULT_VERSION is not built yet (run: bash integration/interop/build-vault.sh vault)"
   need_go VAULT_BIN
   mkdir -p "$out"
   local start t0; start=$(date +%s)
@@ -107,6 +113,7 @@ build_provider() {
   fi
   local out="$CACHE/bin/vault-csi-provider-$PROVIDER_VERSION"
   if [ -x "$out/vault-csi-provider" ]; then echo "vault-csi-provider $out/vault-csi-provider"; return; fi
+  [ "$CACHED_ONLY" = 0 ] || die "vault-csi-provider $PROVIDER_VERSION is not built yet (run: bash integration/interop/build-vault.sh provider)"
   need_go VAULT_CSI_PROVIDER_BIN
   mkdir -p "$out"
   local t0; t0=$(date +%s)

@@ -11,7 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { ProviderError } from '../../core/errors.js';
+import { errorText, ProviderError } from '../../core/errors.js';
 import { type Clock, systemClock } from '../../core/ports/clock.js';
 import type {
   CallOptions,
@@ -36,6 +36,8 @@ export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
 export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 /** Responses above this size are logged: a Secret holds at most 1 MiB. */
 export const LARGE_RESPONSE_BYTES = 1024 * 1024;
+/** Longest timer Node supports; later deadlines are clamped to it. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /** Structured log callbacks (a pino logger fits). Fields never carry request attributes or file contents. */
 export interface TransportLogger {
@@ -161,37 +163,41 @@ export class CsiGrpcTransport implements ProviderTransport {
   ): Promise<{ response: Res; bytes: number }> {
     if (signal.aborted) throw cancelled(signal.reason);
     if (this.closed) throw new ProviderError(`provider "${this.providerName}" transport is closed`);
-    const conn = await this.connection();
-    const remainingMs = deadline - this.clock.now();
-    if (remainingMs <= 0) throw deadlineExceeded();
-    if (signal.aborted) throw cancelled(signal.reason);
-
-    return new Promise((resolve, reject) => {
-      let bytes = 0;
-      const deserialize = (buffer: Buffer): Res => {
-        bytes = buffer.length;
-        return method.responseDeserialize(buffer);
-      };
-      conn.inflight++;
-      const call = conn.client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        deserialize,
-        request,
-        new Metadata(),
-        { deadline: new Date(Date.now() + remainingMs) },
-        (err: ServiceError | null, response?: Res) => {
-          signal.removeEventListener('abort', onAbort);
-          conn.inflight--;
-          if (conn.retired && conn.inflight === 0) conn.client.close();
-          if (err) reject(this.translate(err, signal));
-          else if (response === undefined) reject(new ProviderError('provider returned an empty response'));
-          else resolve({ response, bytes });
-        },
-      );
-      const onAbort = (): void => call.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    const conn = await this.acquire();
+    try {
+      const remainingMs = Math.min(deadline - this.clock.now(), MAX_TIMEOUT_MS);
+      if (remainingMs <= 0) throw deadlineExceeded();
+      if (signal.aborted) throw cancelled(signal.reason);
+      return await new Promise((resolve, reject) => {
+        let bytes = 0;
+        const deserialize = (buffer: Buffer): Res => {
+          bytes = buffer.length;
+          return method.responseDeserialize(buffer);
+        };
+        const onAbort = (): void => call.cancel();
+        const call = conn.client.makeUnaryRequest(
+          method.path,
+          method.requestSerialize,
+          deserialize,
+          request,
+          new Metadata(),
+          { deadline: new Date(Date.now() + remainingMs) },
+          (err: ServiceError | null, response?: Res) => {
+            signal.removeEventListener('abort', onAbort);
+            if (err) reject(this.translate(err, signal));
+            else if (response === undefined) reject(new ProviderError('provider returned an empty response'));
+            else resolve({ response, bytes });
+          },
+        );
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    } catch (err) {
+      if (err instanceof ProviderError) throw err;
+      // grpc-js throws synchronously only for a channel that is already shut down.
+      throw new ProviderRpcError(Status.UNAVAILABLE, errorText(err), { cause: err });
+    } finally {
+      this.release(conn);
+    }
   }
 
   private translate(err: ServiceError, signal: AbortSignal): ProviderError {
@@ -208,9 +214,13 @@ export class CsiGrpcTransport implements ProviderTransport {
     return new ProviderRpcError(err.code, details, { cause: err });
   }
 
-  /** The current client, rebuilt when the socket file was replaced since it was opened. */
-  private async connection(): Promise<Connection> {
+  /**
+   * The current client, rebuilt when the socket file was replaced since it was opened, counted as in use until
+   * `release` (counting happens in the same tick as the hand-out, so no retire can close it in between).
+   */
+  private async acquire(): Promise<Connection> {
     const identity = await socketIdentity(this.socketPath);
+    if (this.closed) throw new ProviderError(`provider "${this.providerName}" transport is closed`);
     if (identity === undefined) {
       throw new ProviderRpcError(Status.UNAVAILABLE, `provider socket ${this.socketPath} does not exist`);
     }
@@ -222,7 +232,13 @@ export class CsiGrpcTransport implements ProviderTransport {
       this.retire(this.current);
     }
     this.current ??= this.open(identity);
+    this.current.inflight++;
     return this.current;
+  }
+
+  private release(conn: Connection): void {
+    conn.inflight--;
+    if (conn.retired && conn.inflight === 0) conn.client.close();
   }
 
   private open(identity: string): Connection {

@@ -322,7 +322,7 @@ export class FakeProviderTransport implements ProviderTransport {
   private async run<T>(fn: (signal: AbortSignal) => Promise<T>, options: CallOptions): Promise<T> {
     if (options.signal.aborted) throw cancelled(options.signal.reason);
     const deadline = options.deadline ?? this.clock.now() + this.timeoutMs;
-    const remaining = deadline - this.clock.now();
+    const remaining = Math.min(deadline - this.clock.now(), 2_147_483_647);
     if (remaining <= 0) throw deadlineExceeded();
     const inner = new AbortController();
     let timedOut = false;
