@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'proto/gen/**', '**/fixtures/**', 'charts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.scratch/**', 'proto/gen/**', '**/fixtures/**', 'charts/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

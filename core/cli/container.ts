@@ -97,12 +97,13 @@ export function createController(c: DependencyContainer): SyncController {
   const log = c.resolve<Logger>(Logger);
   const tokens = c.resolve(TokenSource);
   const hasher = c.resolve<SyncHasher>(SyncHasherToken);
-  let cache: ObjectCache | undefined;
+  // The watch cache is created by the controller, which needs the reconciler first: read it through a ref.
+  const ref: { cache?: ObjectCache } = {};
   const lazyCache: ObjectCache = {
-    getSecretSync: (ns, n) => cache!.getSecretSync(ns, n),
-    getSecretProviderClass: (ns, n) => cache!.getSecretProviderClass(ns, n),
-    listSecretSyncs: () => cache!.listSecretSyncs(),
-    synced: () => cache?.synced() ?? false,
+    getSecretSync: (ns, n) => ref.cache!.getSecretSync(ns, n),
+    getSecretProviderClass: (ns, n) => ref.cache!.getSecretProviderClass(ns, n),
+    listSecretSyncs: () => ref.cache!.listSecretSyncs(),
+    synced: () => ref.cache?.synced() ?? false,
   };
   const reconciler = new Reconciler({
     config,
@@ -126,8 +127,8 @@ export function createController(c: DependencyContainer): SyncController {
   const controller = new SyncController(c.resolve(KubeConfigToken), reconciler, {
     concurrent: config.concurrent, clock: c.resolve(Clock), log, metrics: c.resolve(Metrics),
   });
-  cache = controller.createCache();
-  c.register(ObjectCache, { useValue: cache });
+  ref.cache = controller.createCache();
+  c.register(ObjectCache, { useValue: ref.cache });
   return controller;
 }
 
