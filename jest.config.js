@@ -3,7 +3,12 @@
 // started by integration/cluster/global-setup.ts and stopped by global-teardown.ts).
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The plugin SDK by its package name (example plugins import it so), from its sources.
+    '^@secrets-sync/plugin-sdk$': '<rootDir>/plugins/sdk/src/index.ts',
+    '^@secrets-sync/plugin-sdk/conformance$': '<rootDir>/plugins/sdk/src/conformance/index.ts',
+  },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },

@@ -267,7 +267,9 @@ export function upsertSection(doc: string, body: string): string {
   }
   let end = lines.findIndex((l, i) => i > start && /^#{1,2} /.test(l));
   if (end < 0) end = lines.length;
-  return [...lines.slice(0, start), ...body.trimEnd().split('\n'), '', ...lines.slice(end)].join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  const before = lines.slice(0, start).join('\n').trimEnd();
+  const after = lines.slice(end).join('\n').trimEnd();
+  return `${before ? `${before}\n\n` : ''}${body.trimEnd()}\n${after ? `\n${after}\n` : ''}`;
 }
 
 async function main(): Promise<void> {

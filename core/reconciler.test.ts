@@ -8,19 +8,13 @@ import { InMemoryProviderRegistry, DefaultProviderResolver } from './provider-re
 import type { DesiredSecret, ObjectCache } from './ports/kube.js';
 import { noopMetrics, silentLogger } from './ports/observability.js';
 import { Reconciler, type ConditionLogic } from './reconciler.js';
-import { conditionsForOutcome } from './sync/conditions.js';
+import { conditionLogic } from './sync/condition-logic.js';
 import { mapSecretData } from './sync/secret-mapper.js';
 import { SyncHasher } from './sync/sync-hash.js';
-import { ControllerSyncError } from './errors.js';
 import { FakeClock } from './testing/fake-clock.js';
 import type { MountResponse, ProviderTransport } from './ports/provider.js';
 
-const conditions: ConditionLogic = {
-  success: (existing, created, now, gen) => conditionsForOutcome({ conditions: existing, syncHash: created ? undefined : 'x' }, { kind: created ? 'created' : 'updated' }, now, gen),
-  failure: (existing, type, reason, message, now, gen) => conditionsForOutcome(
-    { conditions: existing, syncHash: type === 'SecretCreated' ? undefined : 'x' },
-    { kind: 'failed', error: Object.assign(new ControllerSyncError(message), { reason }), message }, now, gen),
-};
+const conditions: ConditionLogic = conditionLogic;
 
 function secretSync(overrides: Partial<SecretSync['spec']['secretObject']> = {}): SecretSync {
   return {

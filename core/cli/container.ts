@@ -22,23 +22,11 @@ import { DefaultProviderResolver, InMemoryProviderRegistry } from '../provider-r
 import { Reconciler } from '../reconciler.js';
 import { mapSecretData } from '../sync/secret-mapper.js';
 import { SyncHasher } from '../sync/sync-hash.js';
-import { conditionsForOutcome } from '../sync/conditions.js';
-import { ControllerSyncError, SyncError } from '../errors.js';
-import type { ConditionLogic } from '../reconciler.js';
+import { conditionLogic } from '../sync/condition-logic.js';
 import { audiencesFor } from '../tokens/audiences.js';
 import { TokenRequester } from '../tokens/token-requester.js';
 import { TokenSource } from '../tokens/token-source.js';
 import { tokensAttribute, SERVICE_ACCOUNT_TOKENS_ATTRIBUTE } from '../tokens/tokens-attribute.js';
-
-/** Upstream's condition semantics with our fixes (core/sync/conditions.ts), in the reconciler's shape. */
-const conditionLogic: ConditionLogic = {
-  success: (existing, created, now, generation) =>
-    conditionsForOutcome({ conditions: existing, syncHash: created ? undefined : 'x' }, { kind: created ? 'created' : 'updated' }, now, generation),
-  failure: (existing, type, reason, message, now, generation) => {
-    const error: SyncError = Object.assign(new ControllerSyncError(message), { reason });
-    return conditionsForOutcome({ conditions: existing, syncHash: type === 'SecretCreated' ? undefined : 'x' }, { kind: 'failed', error, message }, now, generation);
-  },
-};
 
 export const KubeConfigToken = Symbol('KubeConfig');
 export const KubeHttpToken = Symbol('KubeHttp');

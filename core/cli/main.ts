@@ -7,12 +7,15 @@ import { createLogger } from '../observability/logging.js';
 import { PromMetrics } from '../observability/metrics.js';
 import { startMetricsServer, startProbeServer } from '../observability/http-servers.js';
 import { buildContainer, createController, runController } from './container.js';
+import { loadPluginTransports, logUnhandledRejections } from '../../plugins/host/index.js';
 import { VERSION } from './version.js';
 
 const USAGE = `secrets-sync: syncs secrets from external stores into Kubernetes Secrets.
 
 Usage:
   secrets-sync run [flags]     run the controller against --kubeconfig, KUBECONFIG or the in-cluster config
+  secrets-sync serve-provider --plugin <p> [--name <provider>] [--endpoint unix:///provider/<name>.sock]
+                               serve a plugin's provider over the CSI provider gRPC protocol (serve-provider --help)
   secrets-sync demo            start a local control plane, sync a secret from the fake provider, rotate it, stop
   secrets-sync version         print the version as JSON
   secrets-sync --help
@@ -34,7 +37,9 @@ async function run(argv: string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   const metrics = new PromMetrics();
   const kc = loadKubeConfig(config.kubeconfig);
-  const c = buildContainer({ config, kubeConfig: kc, logger: log, metrics });
+  const providers = await loadPluginTransports({ config, logger: log });
+  const removeSafetyNet = providers.length > 0 ? logUnhandledRejections(log) : undefined;
+  const c = buildContainer({ config, kubeConfig: kc, logger: log, metrics, providers });
   const controller = createController(c);
   const abort = new AbortController();
   const servers = [
@@ -51,6 +56,8 @@ async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, workers: config.concurrent, controllerName: config.controllerName }, 'starting');
   await runController(c, abort.signal, controller);
+  await Promise.all(providers.map((p) => p.close()));
+  removeSafetyNet?.();
   for (const s of servers) s?.close();
   log.info({}, 'stopped');
   return 0;
@@ -58,6 +65,10 @@ async function run(argv: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === 'serve-provider') {
+    const { serveProvider } = await import('../../plugins/bridge/serve-provider.js');
+    return serveProvider(rest);
+  }
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help' || rest.includes('--help')) {
     console.log(USAGE);
     return cmd ? 0 : 2;

@@ -24,6 +24,12 @@ export interface RequestOptions {
 export class KubeHttp {
   private readonly server: string;
   private readonly kc: KubeConfig;
+  /**
+   * client-node builds a new undici Agent for every request (a TLS handshake each time); one Agent is kept and
+   * reused instead, so requests share keep-alive connections. The TLS material of a kubeconfig does not change
+   * while the process runs; credentials that do (tokens) are re-read for every request.
+   */
+  private dispatcher?: Dispatcher;
   constructor(kc: KubeConfig) {
     this.kc = kc;
     const cluster = kc.getCurrentCluster();
@@ -42,7 +48,7 @@ export class KubeHttp {
       method,
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      dispatcher: ctx.getDispatcher() as Dispatcher | undefined,
+      dispatcher: (this.dispatcher ??= ctx.getDispatcher() as Dispatcher | undefined),
       signal: opts.signal,
     });
     const text = await res.text();

@@ -74,7 +74,9 @@ function parseDocument(text: string, path: string): unknown {
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
-      throw new PluginConfigFileError(`--plugin-config ${path}: not valid JSON (${(err as Error).message})`);
+      // V8's message may quote the text around the error; keep only the position.
+      const pos = /line \d+ column \d+|position \d+/.exec((err as Error).message)?.[0];
+      throw new PluginConfigFileError(`--plugin-config ${path}: not valid JSON${pos ? ` (at ${pos})` : ''}`);
     }
   }
   try {
