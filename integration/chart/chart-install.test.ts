@@ -277,6 +277,8 @@ describe('confinement: acting as the chart\'s ServiceAccount', () => {
 
   test('opting in is a label on the ServiceAccount, and takes effect without touching the policies', async () => {
     await core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: 'workload-later' } } });
+    // Retried: until the API server's ServiceAccount cache has the new ServiceAccount, no param names it and the
+    // request passes (a window of milliseconds; see docs/chart.md, "What is weak").
     await deniedBy(policy('token-opt-in-policy'), () => tokenRequest('workload-later', ['aud-a'], 600));
     await core.patchNamespacedServiceAccount({ namespace: ns.name, name: 'workload-later', body: { metadata: { labels: { [OPT_IN]: 'true' } } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/ports/observability.js';
 import { PluginProviderTransport } from '../../transports/in-process/index.js';
+import { describeError } from '../sdk/src/errors.js';
 import { loadPlugins, type LoadedPlugin } from './loader.js';
 
 export { loadPluginConfigFile, parsePluginConfig, PluginConfigFileError, type PluginConfigEntry, type PluginConfigFile } from './config-file.js';
@@ -60,7 +61,7 @@ export function transportsFor(loaded: LoadedPlugin[], o: Pick<PluginTransportsOp
  */
 export function logUnhandledRejections(logger: Logger): () => void {
   const handler = (reason: unknown): void => {
-    logger.error({ err: reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason) }, 'unhandled promise rejection (a plugin bug?); continuing');
+    logger.error({ err: describeError(reason) }, 'unhandled promise rejection (a plugin bug?); continuing');
   };
   process.on('unhandledRejection', handler);
   return () => process.off('unhandledRejection', handler);

@@ -18,7 +18,7 @@ import {
   pluginSpecProblem,
   PluginDefinitionError,
 } from '../sdk/src/define.js';
-import { PluginConfigError } from '../sdk/src/errors.js';
+import { describeError, PluginConfigError } from '../sdk/src/errors.js';
 import type { Plugin, ProviderDefinition } from '../sdk/src/types.js';
 import { checkSdkCompatibility, SDK_VERSION } from '../sdk/src/version.js';
 import { loadPluginConfigFile, type PluginConfigFile } from './config-file.js';
@@ -119,7 +119,7 @@ async function loadOne(spec: string, o: LoadPluginsOptions, config: PluginConfig
   }
   const importer = o.importer ?? ((entry: string) => import(pathToFileURL(entry).href) as Promise<unknown>);
   const mod = await withTimeout(importer(resolved.entry), timeoutMs).catch((err: unknown) =>
-    fail(err instanceof TimeoutError ? `importing ${resolved.entry} did not finish within ${timeoutMs} ms` : `cannot import ${resolved.entry}: ${describe(err)}`, err),
+    fail(err instanceof TimeoutError ? `importing ${resolved.entry} did not finish within ${timeoutMs} ms` : `cannot import ${resolved.entry}: ${describeError(err)}`, err),
   );
   const plugin = pluginExport(mod);
   if (!plugin) {
@@ -143,7 +143,7 @@ async function loadOne(spec: string, o: LoadPluginsOptions, config: PluginConfig
     if (err instanceof TimeoutError) return fail(`its providers factory did not finish within ${timeoutMs} ms`);
     if (err instanceof PluginConfigError) return fail(`${err.message}${config ? ` (from ${config.path})` : ' (no --plugin-config given)'}`, err);
     if (err instanceof PluginDefinitionError) return fail(`malformed plugin: ${err.message}`, err);
-    return fail(`its providers factory failed: ${describe(err)}`, err);
+    return fail(`its providers factory failed: ${describeError(err)}`, err);
   }
   for (const p of providers) {
     if (!CORE_PROVIDER_NAME_PATTERN.test(p.name)) fail(`provider name "${p.name}" does not match ${CORE_PROVIDER_NAME_PATTERN.source}`);
@@ -189,10 +189,6 @@ function shapeOf(mod: unknown): string {
   return `${def}; exports: ${keys.length ? keys.slice(0, 10).join(', ') : 'none'}`;
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
-}
 
 class TimeoutError extends Error {}
 

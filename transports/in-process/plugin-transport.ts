@@ -231,6 +231,8 @@ export class PluginProviderTransport implements ProviderTransport {
       if (err instanceof InvalidMountResultError && err.message === 'missing object versions') {
         throw new ProviderError('missing object versions');
       }
+      // The gRPC transport's check and message, so both transports report an unsafe path the same way.
+      if (err instanceof InvalidMountResultError && err.unsafePath !== undefined) checkFilePath(err.unsafePath);
       const why = err instanceof InvalidMountResultError ? err.message : 'reading it threw';
       throw new PluginProviderError(`${this.label} returned an invalid result: ${why}`, { code: 'Internal' });
     }
@@ -266,7 +268,9 @@ function permissionMode(permission: string): number {
 
 /** What was thrown, as text: `TypeError: x` for errors, the value for anything else. */
 function describeThrown(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  // Duck-typed: errors from another realm (a DOMException, a vm context) are not `instanceof Error`.
+  const e = err as { name?: unknown; message?: unknown } | null;
+  if (typeof e === 'object' && e !== null && typeof e.name === 'string' && typeof e.message === 'string') return `${e.name}: ${e.message}`;
   if (typeof err === 'string') return `threw the string ${JSON.stringify(err)}`;
   let text: string;
   try {

@@ -1,4 +1,4 @@
-import { isPluginError, PluginConfigError } from './errors.js';
+import { describeError, PluginConfigError } from './errors.js';
 import {
   PLUGIN_BRAND,
   type Plugin,
@@ -94,11 +94,10 @@ export async function instantiatePlugin(plugin: Plugin, init: InstantiateOptions
     try {
       options = plugin.options(init.options);
     } catch (err) {
-      if (err instanceof PluginConfigError || (err instanceof Error && err.name === 'PluginConfigError')) {
-        throw new PluginConfigError(`invalid options: ${err.message}`, { cause: err });
+      if ((err as { name?: unknown } | null)?.name === 'PluginConfigError') {
+        throw new PluginConfigError(`invalid options: ${(err as Error).message}`, { cause: err });
       }
-      const what = isPluginError(err) || err instanceof Error ? err.message : String(err);
-      throw new PluginConfigError(`invalid options: the options parser threw: ${what}`, { cause: err });
+      throw new PluginConfigError(`invalid options: the options parser threw ${describeError(err)}`, { cause: err });
     }
   }
   const providers =

@@ -131,5 +131,16 @@ export function isPluginError(value: unknown): value is PluginErrorLike & Error 
 /** True when `err` is how an aborted signal rejects (an `AbortError` DOMException, or the signal's own reason). */
 export function isAbortError(err: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted && err === signal.reason) return true;
-  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+  // Duck-typed: a DOMException from another realm is not `instanceof Error`.
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  return name === 'AbortError' || name === 'TimeoutError';
+}
+
+/** `Name: message` for anything error-like (any realm), else the value as text. Never includes a stack. */
+export function describeError(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  if (typeof e === 'object' && e !== null && typeof e.message === 'string') {
+    return typeof e.name === 'string' && e.name !== '' ? `${e.name}: ${e.message}` : e.message;
+  }
+  return String(err);
 }

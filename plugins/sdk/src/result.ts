@@ -19,9 +19,12 @@ export interface NormalizedResult {
 
 /** The result is malformed; the message says where (never what the contents are). */
 export class InvalidMountResultError extends Error {
-  constructor(message: string) {
+  /** The offending path, when the problem is an unsafe file path. */
+  readonly unsafePath?: string;
+  constructor(message: string, unsafePath?: string) {
     super(message);
     this.name = 'InvalidMountResultError';
+    if (unsafePath !== undefined) this.unsafePath = unsafePath;
   }
 }
 
@@ -53,7 +56,7 @@ export function normalizeMountResult(value: unknown): NormalizedResult {
     const { path, contents, mode } = f as { path?: unknown; contents?: unknown; mode?: unknown };
     if (typeof path !== 'string') throw new InvalidMountResultError(`files[${i}].path is ${describe(path)}, not a string`);
     const problem = filePathProblem(path);
-    if (problem) throw new InvalidMountResultError(`unsafe file path ${quote(path)}: ${problem}`);
+    if (problem) throw new InvalidMountResultError(`unsafe file path ${quote(path)}: ${problem}`, path);
     let bytes: Uint8Array;
     if (typeof contents === 'string') bytes = encoder.encode(contents);
     else if (contents instanceof Uint8Array) bytes = contents;

@@ -13,7 +13,7 @@
  * Each check rejects with an Error that says what the plugin did and what the contract wants. No test framework
  * is needed: `runConformance` runs them all and reports.
  */
-import { isPluginError, type PluginErrorReason } from '../errors.js';
+import { describeError, isPluginError, type PluginErrorReason } from '../errors.js';
 import { instantiatePlugin, isPlugin, PROVIDER_NAME_PATTERN } from '../define.js';
 import { encodedResultSize, InvalidMountResultError, normalizeMountResult, type NormalizedResult } from '../result.js';
 import type { Plugin, ProviderDefinition } from '../types.js';
@@ -104,7 +104,7 @@ export async function runConformance(plugin: unknown, options: ConformanceOption
       await c.run();
       report.passed.push(c.name);
     } catch (err) {
-      report.failed.push({ name: c.name, message: err instanceof Error ? err.message : String(err) });
+      report.failed.push({ name: c.name, message: (err as Error | null)?.message ?? String(err) });
     }
   }
   return report;
@@ -361,6 +361,6 @@ function sameShape(a: NormalizedResult, b: NormalizedResult, when: string): void
 
 function errorSummary(err: unknown): string {
   if (isPluginError(err)) return `${err.reason}: ${err.message}`;
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') return describeError(err);
   return `non-Error value ${String(err)}`;
 }
