@@ -16,6 +16,10 @@ export interface Config {
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  releaseLeaseOnCancel: boolean;
   kubeconfig?: string;
   concurrent: number;
   controllerName: string;
@@ -49,6 +53,10 @@ export const FLAGS: FlagSpec[] = [
   { name: 'leader-elect', boolean: true, default: 'false', help: 'Use a coordination.k8s.io Lease so that only one replica reconciles.' },
   { name: 'leader-election-namespace', default: '', help: 'Namespace of the Lease (default: the pod namespace).' },
   { name: 'leader-election-id', default: '29f1d54e.secret-sync.x-k8s.io', help: 'Name of the Lease.' },
+  { name: 'leader-election-lease-duration', default: '15s', help: 'How long a standby waits before taking over an unrenewed Lease.' },
+  { name: 'leader-election-renew-deadline', default: '10s', help: 'How long the leader keeps trying to renew before it gives up leadership.' },
+  { name: 'leader-election-retry-period', default: '2s', help: 'How often leader election acts (acquire, renew).' },
+  { name: 'leader-election-release-on-cancel', boolean: true, default: 'true', help: 'Release the Lease on a graceful stop so a standby takes over at once.' },
   { name: 'kubeconfig', help: 'Path to a kubeconfig; default: KUBECONFIG, in-cluster config, ~/.kube/config.' },
   { name: 'concurrent', default: '4', help: 'Number of SecretSyncs reconciled at once.' },
   { name: 'controller-name', default: '', help: 'Handle only SecretSyncs whose spec.secretSyncControllerName equals this (sharding).' },
@@ -138,6 +146,10 @@ export function buildConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     leaderElect: bool('leader-elect'),
     leaderElectionNamespace: get('leader-election-namespace') || env.SYNC_CONTROLLER_POD_NAMESPACE || 'default',
     leaderElectionId: get('leader-election-id'),
+    leaseDurationMs: parseDuration(get('leader-election-lease-duration')),
+    renewDeadlineMs: parseDuration(get('leader-election-renew-deadline')),
+    retryPeriodMs: parseDuration(get('leader-election-retry-period')),
+    releaseLeaseOnCancel: bool('leader-election-release-on-cancel'),
     kubeconfig: get('kubeconfig') || undefined,
     concurrent: int('concurrent', 1),
     controllerName,

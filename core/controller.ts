@@ -66,12 +66,17 @@ export class SyncController {
     }
   }
 
-  /** Starts the watches and the workers; resolves when `signal` aborts and the workers have drained. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Starts the watches, then (once `leadership` resolves, when given) the workers; resolves when `signal` aborts
+   * and the workers have drained. Watches run on standbys too, so they are ready to take over at once.
+   */
+  async run(signal: AbortSignal, leadership?: Promise<void>): Promise<void> {
     const cache = this.cache ?? this.createCache();
     await cache.start();
-    this.opts.log.info({ workers: this.opts.concurrent }, 'caches synced; workers starting');
     try {
+      if (leadership) await leadership;
+      if (signal.aborted) return;
+      this.opts.log.info({ workers: this.opts.concurrent }, 'caches synced; workers starting');
       await runWorkers(this.queue, this.opts.concurrent, (key, s) => this.reconciler.reconcile(key, s), signal, {
         onError: () => undefined, // the reconciler logs and reports every failure itself
       });

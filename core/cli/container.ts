@@ -11,6 +11,7 @@ import { Config } from '../config.js';
 import { SyncController } from '../controller.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubeHttp } from '../kube/http.js';
+import { LeaderElector } from '../kube/leader-election.js';
 import { KubeSecretWriter } from '../kube/secret-writer.js';
 import { KubeStatusWriter } from '../kube/status-writer.js';
 import { KubeTokenRequester } from '../kube/token-requester.js';
@@ -31,6 +32,7 @@ import { tokensAttribute, SERVICE_ACCOUNT_TOKENS_ATTRIBUTE } from '../tokens/tok
 export const KubeConfigToken = Symbol('KubeConfig');
 export const KubeHttpToken = Symbol('KubeHttp');
 export const SyncHasherToken = Symbol('SyncHasher');
+export const LeaderElectorToken = Symbol('LeaderElector');
 
 export interface RuntimeOptions {
   config: Config;
@@ -120,12 +122,33 @@ export function createController(c: DependencyContainer): SyncController {
   return controller;
 }
 
-/** Runs the controller until `signal` aborts; starts the token cache sweeper alongside. */
-export async function runController(c: DependencyContainer, signal: AbortSignal, controller = createController(c)): Promise<void> {
-  c.resolve(TokenSource).start(signal);
+/**
+ * Runs the controller until `signal` aborts; starts the token cache sweeper alongside. With --leader-elect the
+ * workers start only once this instance holds the Lease; losing it stops the run (`onLeadershipLost`, default:
+ * stop, like client-go's OnStoppedLeading).
+ */
+export async function runController(c: DependencyContainer, signal: AbortSignal, controller = createController(c), onLeadershipLost?: () => void): Promise<void> {
+  const config = c.resolve<Config>(Config);
+  const inner = new AbortController();
+  const stop = () => inner.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  if (signal.aborted) stop();
+  c.resolve(TokenSource).start(inner.signal);
+  let leadership: Promise<void> | undefined;
+  if (config.leaderElect) {
+    const elector = new LeaderElector(c.resolve(KubeHttpToken), {
+      namespace: config.leaderElectionNamespace, name: config.leaderElectionId, identity: config.podName || undefined,
+      leaseDurationMs: config.leaseDurationMs, renewDeadlineMs: config.renewDeadlineMs, retryPeriodMs: config.retryPeriodMs,
+      releaseOnCancel: config.releaseLeaseOnCancel,
+    }, c.resolve(Logger));
+    c.register(LeaderElectorToken, { useValue: elector });
+    leadership = elector.acquire(inner.signal, () => { (onLeadershipLost ?? stop)(); stop(); });
+    leadership.catch(() => undefined);
+  }
   try {
-    await controller.run(signal);
+    await controller.run(inner.signal, leadership?.catch(() => undefined));
   } finally {
+    signal.removeEventListener('abort', stop);
     await c.resolve<SocketTransportFactory>(SocketTransportFactory).close();
   }
 }

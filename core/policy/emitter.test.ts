@@ -101,7 +101,7 @@ describe('emitPolicies', () => {
     const { policy, binding } = e.tokenOptIn;
     expect(policy.metadata!.name).toBe('secrets-store-sync-controller-token-opt-in-policy');
     expect(policy.spec!.paramKind).toEqual({ apiVersion: 'v1', kind: 'ServiceAccount' });
-    expect(binding.spec!.paramRef).toEqual({ selector: {}, parameterNotFoundAction: 'Deny' });
+    expect(binding.spec!.paramRef).toEqual({ selector: {}, parameterNotFoundAction: 'Allow' });
     expect(binding.spec!.paramRef!.namespace).toBeUndefined();
     expect(exprs(policy)).toEqual(['!variables.isRequestedServiceAccount || variables.hasOptedIn']);
     expect(variable(policy, 'hasOptedIn')).toBe('has(params.metadata.labels) && "example.com/tokens" in params.metadata.labels && params.metadata.labels["example.com/tokens"] == "true"');

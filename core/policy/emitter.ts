@@ -232,8 +232,11 @@ export function emitPolicies(config: PolicyConfig): EmittedPolicy[] {
   if (c.optIn) {
     const policy = tokenOptInPolicy(c);
     // No namespace: the namespace of the request is used. An empty selector selects every ServiceAccount
-    // there; with none found the request is denied (fail closed).
-    out.push({ key: 'tokenOptIn', policy, binding: bindingFor(c, policy, { selector: {}, parameterNotFoundAction: 'Deny' }) });
+    // there. With none in the API server's cache the request is allowed: the requested ServiceAccount cannot
+    // be in the cache either (the same window as a brand-new ServiceAccount), and `Deny` would make the
+    // policy fail closed for every user's TokenRequests in a namespace the cache has not seen yet, because
+    // params are collected before the match conditions are evaluated.
+    out.push({ key: 'tokenOptIn', policy, binding: bindingFor(c, policy, { selector: {}, parameterNotFoundAction: 'Allow' }) });
   }
   return out;
 }

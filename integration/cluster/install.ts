@@ -65,6 +65,20 @@ export async function installControllerIdentity(kc: k8s.KubeConfig, namespace = 
   await ignoreConflict(core.createNamespace({ body: { metadata: { name: namespace } } }));
   await ignoreConflict(core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: sa } } }));
   await ignoreConflict(rbac.createClusterRole({ body: { metadata: { name: CONTROLLER_ROLE }, rules: CONTROLLER_RULES } }));
+  // Upstream's leader-election Role, in the controller's namespace.
+  await ignoreConflict(rbac.createNamespacedRole({ namespace, body: {
+    metadata: { name: 'secrets-store-sync-controller-leader-election-role' },
+    rules: [
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    ],
+  } }));
+  await ignoreConflict(rbac.createNamespacedRoleBinding({ namespace, body: {
+    metadata: { name: 'secrets-store-sync-controller-leader-election-rolebinding' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secrets-store-sync-controller-leader-election-role' },
+    subjects: [{ kind: 'ServiceAccount', name: sa, namespace }],
+  } }));
   await ignoreConflict(rbac.createClusterRoleBinding({ body: {
     metadata: { name: `${CONTROLLER_SA}-rolebinding` },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CONTROLLER_ROLE },

@@ -54,6 +54,8 @@ export interface StartOptions {
   flags?: string[];
   providers?: ProviderTransport[];
   fake?: FakeProvider;
+  /** Serve /healthz, /readyz and /metrics on these loopback ports. */
+  servers?: { probe: number; metrics: number };
 }
 
 /** Installs CRDs + the controller identity and starts a controller that runs as that identity. */
@@ -68,7 +70,7 @@ export async function startController(opts: StartOptions = {}): Promise<Controll
     `--controller-name=${controllerName}`, `--provider-volume=${providerVolume}`,
     '--rotation-poll-interval=0', '--metrics-bind-address=0', '--health-probe-bind-address=0', '--log-level=debug',
     ...(opts.flags ?? []),
-  ], { SYNC_CONTROLLER_POD_NAME: 'ssc-test-pod', SYNC_CONTROLLER_POD_UID: 'ssc-test-uid' });
+  ], { SYNC_CONTROLLER_POD_NAME: `ssc-test-pod-${Math.random().toString(36).slice(2, 8)}`, SYNC_CONTROLLER_POD_UID: 'ssc-test-uid' });
   const fake = opts.fake ?? new FakeProvider({ providerName: 'fake' });
   const logs: string[] = [];
   const metrics = new PromMetrics(false);
@@ -80,12 +82,21 @@ export async function startController(opts: StartOptions = {}): Promise<Controll
   const abort = new AbortController();
   const done = runController(c, abort.signal, controller);
   await eventually(async () => controller.synced(), 20_000);
+  let servers: { close(): void }[] = [];
+  if (opts.servers) {
+    const { startProbeServer, startMetricsServer } = await import('../../core/observability/http-servers.js');
+    servers = (await Promise.all([
+      startProbeServer(`127.0.0.1:${opts.servers.probe}`, () => controller.synced()),
+      startMetricsServer(`127.0.0.1:${opts.servers.metrics}`, metrics.registry),
+    ])).filter((x): x is NonNullable<typeof x> => !!x);
+  }
   return {
     fake, controllerName, providerVolume, metrics, logs,
     reconcileNow: (namespace, name) => controller.reconcileNow(`${namespace}/${name}`),
     async stop() {
       abort.abort();
       await done;
+      for (const srv of servers) srv.close();
       rmSync(providerVolume, { recursive: true, force: true });
     },
   };
