@@ -25,6 +25,8 @@ const COUNT = arg('count', 1000);
 const CONCURRENT = arg('concurrent', 4);
 /** V8 old-space cap for the controller process in MiB (0: Node's default, sized from the machine's memory). */
 const HEAP_MIB = arg('heap', 0);
+/** Extra V8 flags for the controller process, e.g. --node-flags=--trace-gc (diagnostics). */
+const NODE_FLAGS_ARG = process.argv.find((a) => a.startsWith('--node-flags='))?.slice('--node-flags='.length);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -51,11 +53,14 @@ async function main(): Promise<void> {
     writeFileSync(saPath, sa.exportConfig(), { mode: 0o600 });
 
     const node = process.execPath;
+    // The same V8 flags as the `secrets-sync` executable's shebang (the image's entrypoint uses them too).
+    const shebang = readFileSync(join(root, 'dist/core/cli/main.js'), 'utf8').split('\n')[0];
+    const NODE_FLAGS = (NODE_FLAGS_ARG ?? shebang.replace(/^#!.*?node\s*/, '')).split(' ').filter(Boolean);
     const fake = spawn(node, [join(root, 'dist/transports/fake/main.js'), `--endpoint=unix://${join(work, 'fake.sock')}`], { stdio: 'ignore' });
     procs.push(fake);
     for (let i = 0; i < 100 && !existsSync(join(work, 'fake.sock')); i++) await new Promise((r) => setTimeout(r, 50));
-    const ctl = spawn(node, [...(HEAP_MIB ? [`--max-old-space-size=${HEAP_MIB}`] : []), join(root, 'dist/core/cli/main.js'), 'run', `--kubeconfig=${saPath}`, `--provider-volume=${work}`,
-      `--concurrent=${CONCURRENT}`, '--metrics-bind-address=0', '--health-probe-bind-address=0', '--log-level=warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const ctl = spawn(node, [...NODE_FLAGS, ...(HEAP_MIB ? [`--max-old-space-size=${HEAP_MIB}`] : []), join(root, 'dist/core/cli/main.js'), 'run', `--kubeconfig=${saPath}`, `--provider-volume=${work}`,
+      `--concurrent=${CONCURRENT}`, '--metrics-bind-address=0', '--health-probe-bind-address=0', '--log-level=warn'], { stdio: ['ignore', NODE_FLAGS.length ? 'inherit' : 'ignore', 'inherit'] });
     procs.push(ctl);
 
     const core = admin.makeApiClient(k8s.CoreV1Api);
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
     const rss = peakRssMiB(ctl.pid!);
     const total = (tDone - t0) / 1000;
     const result = {
-      count: COUNT, concurrent: CONCURRENT, heapCapMiB: HEAP_MIB || 'default',
+      count: COUNT, concurrent: CONCURRENT, heapCapMiB: HEAP_MIB || 'default', nodeFlags: NODE_FLAGS.join(' '),
       createSeconds: +((tCreated - t0) / 1000).toFixed(2),
       allSyncedSeconds: +total.toFixed(2),
       syncsPerSecond: +(COUNT / total).toFixed(1),

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /** `secrets-sync`: run the controller, run the demo, print the version. */
 import 'reflect-metadata';
 import * as k8s from '@kubernetes/client-node';
