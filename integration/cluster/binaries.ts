@@ -11,8 +11,8 @@ export interface Binaries {
   kubeControllerManager: string;
 }
 
-export const KUBE_VERSION = process.env.KUBE_VERSION ?? 'v1.37.2';
-export const ETCD_VERSION = process.env.ETCD_VERSION ?? 'v3.6.16';
+export const DEFAULT_KUBE_VERSION = 'v1.37.2';
+export const DEFAULT_ETCD_VERSION = 'v3.6.16';
 
 /** Root of the per-user cache shared by every checkout (binaries, build modules, `cluster up` state). */
 export function cacheRoot(): string {
@@ -44,6 +44,8 @@ function executable(path: string, what: string, envName: string): string {
  */
 export async function ensureBinaries(log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Binaries> {
   const env = process.env;
+  const KUBE_VERSION = env.KUBE_VERSION ?? DEFAULT_KUBE_VERSION;
+  const ETCD_VERSION = env.ETCD_VERSION ?? DEFAULT_ETCD_VERSION;
   if (env.KUBE_APISERVER_BIN || env.KUBE_CONTROLLER_MANAGER_BIN || env.ETCD_BIN) {
     if (!(env.KUBE_APISERVER_BIN && env.KUBE_CONTROLLER_MANAGER_BIN && env.ETCD_BIN)) {
       throw new ClusterError('set all three of KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN and ETCD_BIN, or none');

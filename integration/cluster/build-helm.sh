@@ -48,8 +48,14 @@ LDF="-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/
 
 start=$(date +%s)
 say "building helm $HELM_VERSION from the Go module proxy into $OUT (the first build takes minutes on 2 cores)"
-# `go install` from outside any module: no go.mod of ours is involved.
-if ! (cd "$TMP" && GOBIN="$TMP" go install -ldflags "$LDF" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION") >>"$LOG" 2>&1; then
+# `go install` from outside any module: no go.mod of ours is involved. A heartbeat on stderr every 30 s.
+(cd "$TMP" && GOBIN="$TMP" exec go install -v -ldflags "$LDF" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION") >>"$LOG" 2>&1 &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+  for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  if kill -0 "$pid" 2>/dev/null; then say "still building helm ($(( $(date +%s) - start )) s, $(grep -c . "$LOG") log lines)"; fi
+done
+if ! wait "$pid"; then
   tail -n 20 "$LOG" >&2
   die "go install helm.sh/helm/v4/cmd/helm@$HELM_VERSION failed"
 fi

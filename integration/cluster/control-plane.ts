@@ -42,6 +42,10 @@ export interface StartOptions {
    * path): CRDs installed here are known to the garbage collector at once instead of after its 30 s resync.
    */
   beforeControllerManager?: (kubeconfig: string) => Promise<void>;
+  /** A fixed kube-apiserver port (default: a free one). A taken port is reported, not retried. */
+  apiServerPort?: number;
+  /** Binaries to use instead of the cached build (tests of start-up failures). */
+  binaries?: Binaries;
 }
 
 const KCM_CONTROLLERS = [
@@ -97,7 +101,7 @@ export class ControlPlane {
 
   static async start(opts: StartOptions = {}): Promise<ControlPlane> {
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-    const bins = await ensureBinaries(log);
+    const bins = opts.binaries ?? await ensureBinaries(log);
     let lastErr: unknown;
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
@@ -105,7 +109,7 @@ export class ControlPlane {
       } catch (err) {
         lastErr = err;
         // Only a lost race for a free port is worth another try; everything else is reported at once.
-        if (!(err instanceof ClusterError) || !/address already in use/.test(err.message)) throw err;
+        if (!(err instanceof ClusterError) || !/address already in use/.test(err.message) || opts.apiServerPort) throw err;
         log(`[cluster] ${err.message}; retrying with other ports`);
       }
     }
@@ -133,7 +137,8 @@ export class ControlPlane {
     writeFile0600(join(pki, 'tokens.csv'),
       `${adminToken},admin,uid-admin,"system:masters"\n${kcmToken},system:kube-controller-manager,uid-kcm,"system:masters"\n`);
 
-    const [etcdClient, etcdPeer, apiPort, kcmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [etcdClient, etcdPeer, freeApiPort, kcmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const apiPort = opts.apiServerPort ?? freeApiPort;
     const server = `https://127.0.0.1:${apiPort}`;
     const cp = new ControlPlane({
       flavour: 'local', server, caFile: serving.caFile, adminToken, kubeconfig: join(dir, 'admin.kubeconfig'), dataDir: dir, pidFile,
