@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
@@ -9,7 +9,7 @@ import { ClusterError } from './errors.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { ClientCA, randomToken, writeServiceAccountKeys } from './pki.js';
 import {
-  freePort, killPidFile, startComponent, startReaper, stopComponent, waitFor, writeFile0600,
+  freePort, killGroup, killPidFile, startComponent, startReaper, stopComponent, waitFor, writeFile0600,
   type Component,
 } from './processes.js';
 
@@ -94,6 +94,8 @@ export class ControlPlane {
   private components: Component[] = [];
   readonly info: ClusterInfo;
   private readonly ownsDir: boolean;
+  /** The watchdog that reaps the components if this process dies; not needed once stopped. */
+  private reaper?: ChildProcess;
   private constructor(info: ClusterInfo, ownsDir: boolean) {
     this.info = info;
     this.ownsDir = ownsDir;
@@ -127,7 +129,7 @@ export class ControlPlane {
     mkdirSync(logs, { recursive: true });
     const pidFile = join(dir, 'pids');
     writeFileSync(pidFile, '');
-    if (!opts.persistent) startReaper(process.pid, pidFile, ownsDir ? dir : join(dir, 'etcd'));
+    const reaper = opts.persistent ? undefined : startReaper(process.pid, pidFile, ownsDir ? dir : join(dir, 'etcd'));
 
     const serving = servingCert(pki);
     const sa = writeServiceAccountKeys(pki);
@@ -144,6 +146,7 @@ export class ControlPlane {
       flavour: 'local', server, caFile: serving.caFile, adminToken, kubeconfig: join(dir, 'admin.kubeconfig'), dataDir: dir, pidFile,
       pkiDir: pki, startedInMs: 0,
     }, ownsDir);
+    cp.reaper = reaper;
     const timeout = opts.startTimeoutMs ?? 60_000;
     try {
       const etcd = startComponent('etcd', bins.etcd, [
@@ -214,6 +217,8 @@ export class ControlPlane {
     for (const c of [...this.components].reverse()) await stopComponent(c);
     this.components = [];
     await killPidFile(this.info.pidFile, 2_000);
+    if (this.reaper?.pid) killGroup(this.reaper.pid, 'SIGKILL');
+    this.reaper = undefined;
     if (this.ownsDir) rmSync(this.info.dataDir, { recursive: true, force: true });
   }
 }
