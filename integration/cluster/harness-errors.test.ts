@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import net from 'node:net';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBinaries } from './binaries.js';
@@ -70,3 +70,18 @@ test('a port already taken: says so, names the log, and leaves no process behind
     blocker.close();
   }
 }, 60_000);
+
+test('a test process that is SIGKILLed leaves no etcd, kube-apiserver or kube-controller-manager behind', async () => {
+  const data = join(dir, 'crash');
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'start-and-wait.mjs'), data], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('READY')) resolve(); });
+    child.once('exit', (code) => reject(new Error(`start-and-wait exited with ${code}`)));
+  });
+  const running = () => spawnSync('pgrep', ['-f', `${data}/`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  expect(running().length).toBeGreaterThanOrEqual(3);
+  child.kill('SIGKILL');
+  const end = Date.now() + 30_000;
+  while (running().length && Date.now() < end) await new Promise((r) => setTimeout(r, 250));
+  expect(running()).toEqual([]);
+}, 90_000);
