@@ -16,8 +16,8 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 # Dependencies first, so this layer is cached until the lock file changes. No install script is needed to build
-# or run (package.json's allowScripts are all false); the `node` devDependency's script would only download a
-# second Node binary, so scripts are skipped and its dangling bin link is removed: the image's Node builds.
+# or run: the only one package.json allows is the `node` devDependency's, which downloads a second Node binary
+# for development. Scripts are skipped and that package's dangling bin link removed, so the image's Node builds.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && rm -f node_modules/.bin/node
 COPY tsconfig.json tsconfig.build.json ./
@@ -43,5 +43,5 @@ ENV NODE_ENV=production
 USER 65532:65532
 # /readyz and /healthz; Prometheus metrics.
 EXPOSE 8081 8085
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/core/cli/main.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "/app/dist/core/cli/main.js"]
 CMD ["run"]

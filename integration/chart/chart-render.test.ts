@@ -224,3 +224,18 @@ describe('values are checked', () => {
     expect(await refused({ replicas: 2, leaderElection: { enabled: false } })).toMatch(/replicas > 1 needs leaderElection.enabled=true/);
   });
 });
+
+describe('documentation', () => {
+  test('docs/chart.md describes every value the schema defines, and values.yaml sets every one', () => {
+    interface SchemaNode { properties?: Record<string, SchemaNode> }
+    const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8')) as SchemaNode;
+    const leaves = (node: SchemaNode, path: string[] = []): string[] => Object.entries(node.properties ?? {}).flatMap(([k, child]) =>
+      child.properties ? leaves(child, [...path, k]) : [[...path, k].join('.')]);
+    const docs = readFileSync(join(here, '../../docs/chart.md'), 'utf8');
+    const keys = leaves(schema).filter((k) => k !== 'global');
+    expect(keys.filter((k) => !docs.includes(`| \`${k}\` |`))).toEqual([]);
+    const defaults = defaultValues();
+    const get = (path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], defaults);
+    expect(keys.filter((k) => get(k) === undefined)).toEqual([]);
+  });
+});
