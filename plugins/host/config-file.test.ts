@@ -42,7 +42,7 @@ describe('--plugin-config', () => {
   test.each([
     ['/c/missing.yaml', '--plugin-config /c/missing.yaml: file not found'],
     ['/c/bad.json', '--plugin-config /c/bad.json: not valid JSON'],
-    ['/c/bad.yaml', '--plugin-config /c/bad.yaml: not valid YAML at line 2, column'],
+    ['/c/bad.yaml', '--plugin-config /c/bad.yaml: not valid YAML at line'],
   ])('%s gives a clear error without echoing the file', (path, message) => {
     mock({ '/c/bad.json': '{"plugins": {"x": {"options": {"password": hunter2}}}}', '/c/bad.yaml': 'plugins:\n  x: [hunter2\n' });
     let err: unknown;

@@ -40,7 +40,10 @@ export async function loadPluginTransports(o: PluginTransportsOptions): Promise<
   return transportsFor(loaded, o);
 }
 
-export function transportsFor(loaded: LoadedPlugin[], o: Pick<PluginTransportsOptions, 'config' | 'logger'>): PluginProviderTransport[] {
+export function transportsFor(
+  loaded: LoadedPlugin[],
+  o: { config: Pick<Config, 'maxCallRecvMsgSize' | 'providerTimeoutMs'>; logger: Logger },
+): PluginProviderTransport[] {
   return loaded.flatMap((l) =>
     l.providers.map(
       (provider) =>

@@ -80,6 +80,7 @@ export async function loadPlugins(o: LoadPluginsOptions): Promise<LoadedPlugin[]
   const failures: Error[] = [];
   const loaded: LoadedPlugin[] = [];
   const seenSpecs = new Set<string>();
+  const seenNames = new Set<string>();
   for (const spec of o.specs) {
     if (seenSpecs.has(spec)) {
       failures.push(new PluginLoadError(spec, 'is given twice'));
@@ -87,12 +88,12 @@ export async function loadPlugins(o: LoadPluginsOptions): Promise<LoadedPlugin[]
     }
     seenSpecs.add(spec);
     try {
-      loaded.push(await loadOne(spec, o, config));
+      loaded.push(await loadOne(spec, o, config, seenNames));
     } catch (err) {
       failures.push(err instanceof PluginLoadError ? err : new PluginLoadError(spec, (err as Error).message, { cause: err }));
     }
   }
-  failures.push(...crossChecks(loaded, config));
+  failures.push(...crossChecks(loaded, config, new Set([...seenSpecs, ...seenNames])));
   if (failures.length) {
     await Promise.all(loaded.flatMap((l) => l.providers.map((p) => Promise.resolve().then(() => p.close?.()).catch(() => undefined))));
     throw new PluginStartupError(failures);
@@ -106,7 +107,7 @@ export async function loadPlugins(o: LoadPluginsOptions): Promise<LoadedPlugin[]
   return loaded;
 }
 
-async function loadOne(spec: string, o: LoadPluginsOptions, config: PluginConfigFile | undefined): Promise<LoadedPlugin> {
+async function loadOne(spec: string, o: LoadPluginsOptions, config: PluginConfigFile | undefined, seenNames: Set<string>): Promise<LoadedPlugin> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
   const fail = (problem: string, cause?: unknown): never => {
     throw new PluginLoadError(spec, problem, cause === undefined ? undefined : { cause });
@@ -128,6 +129,7 @@ async function loadOne(spec: string, o: LoadPluginsOptions, config: PluginConfig
         `from @secrets-sync/plugin-sdk (found ${shapeOf(mod)})`,
     );
   }
+  if (typeof plugin.name === 'string') seenNames.add(plugin.name);
   const sdkVersion = (plugin as { sdkVersion?: unknown }).sdkVersion;
   const compat = checkSdkCompatibility(typeof sdkVersion === 'string' ? sdkVersion : String(sdkVersion), o.hostSdkVersion ?? SDK_VERSION);
   if (!compat.compatible) return fail(`cannot load: ${compat.note}; rebuild it against @secrets-sync/plugin-sdk ${(o.hostSdkVersion ?? SDK_VERSION).split('.')[0]}.x`);
@@ -151,7 +153,8 @@ async function loadOne(spec: string, o: LoadPluginsOptions, config: PluginConfig
   return { spec, entry: resolved.entry, plugin, providers };
 }
 
-function crossChecks(loaded: LoadedPlugin[], config: PluginConfigFile | undefined): Error[] {
+/** Duplicates among loaded plugins, and config entries that match no --plugin (by spec or by name, loaded or not). */
+function crossChecks(loaded: LoadedPlugin[], config: PluginConfigFile | undefined, known: Set<string>): Error[] {
   const failures: Error[] = [];
   const byPluginName = new Map<string, LoadedPlugin>();
   const byProvider = new Map<string, LoadedPlugin>();
@@ -166,7 +169,7 @@ function crossChecks(loaded: LoadedPlugin[], config: PluginConfigFile | undefine
     }
   }
   for (const key of config?.plugins.keys() ?? []) {
-    if (!loaded.some((l) => l.plugin.name === key || l.spec === key)) {
+    if (!known.has(key)) {
       failures.push(new Error(`--plugin-config ${config!.path}: plugins."${key}" matches no plugin given with --plugin`));
     }
   }

@@ -181,9 +181,13 @@ function packageInfo(dir: string | undefined): Pick<ResolvedPlugin, 'packageDir'
 }
 
 function kind(path: string): 'file' | 'dir' | 'missing' {
-  const s = statSync(path, { throwIfNoEntry: false });
-  if (!s) return 'missing';
-  return s.isDirectory() ? 'dir' : 'file';
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    throw new PluginResolveError(`cannot read ${path}: ${code ?? (err as Error).message}`);
+  }
 }
 
 function summarise(dirs: string[]): string {

@@ -32,6 +32,11 @@ function request(attributes: Record<string, string> = {}, overrides: Partial<Mou
   };
 }
 
+/** What a careless plugin does: throw something that is not an Error. */
+function throwValue(value: unknown): never {
+  throw value;
+}
+
 const opts = (signal = new AbortController().signal): CallOptions => ({ signal, deadline: Date.now() + 5_000 });
 const okResult: MountResult = { files: [{ path: 'a', contents: 'alpha' }], objectVersions: [{ id: 'secret/a', version: '1' }] };
 
@@ -95,8 +100,8 @@ describe('PluginProviderTransport', () => {
   test.each([
     ['a synchronous throw', () => { throw new TypeError("Cannot read properties of undefined (reading 'x')"); }, 'provider "acme" (plugin "p" 1.0.0) failed: TypeError: Cannot read properties of undefined (reading \'x\')'],
     ['a rejected string', () => Promise.reject('nope'), 'provider "acme" (plugin "p" 1.0.0) failed: threw the string "nope"'],
-    ['a thrown object', () => { throw { status: 500 }; }, 'provider "acme" (plugin "p" 1.0.0) failed: threw a non-Error value {"status":500}'],
-    ['a thrown undefined', () => { throw undefined; }, 'provider "acme" (plugin "p" 1.0.0) failed: threw a non-Error value undefined'],
+    ['a thrown object', () => { throwValue({ status: 500 }); }, 'provider "acme" (plugin "p" 1.0.0) failed: threw a non-Error object (keys: status)'],
+    ['a thrown undefined', () => { throwValue(undefined); }, 'provider "acme" (plugin "p" 1.0.0) failed: threw a non-Error value undefined'],
   ])('%s becomes a ProviderError naming the provider and plugin', async (_what, mount, message) => {
     const err = await rejection(transport(mount as ProviderDefinition['mount']).mount(request(), opts()));
     expect(err).toBeInstanceOf(ProviderError);

@@ -272,13 +272,9 @@ function describeThrown(err: unknown): string {
   const e = err as { name?: unknown; message?: unknown } | null;
   if (typeof e === 'object' && e !== null && typeof e.name === 'string' && typeof e.message === 'string') return `${e.name}: ${e.message}`;
   if (typeof err === 'string') return `threw the string ${JSON.stringify(err)}`;
-  let text: string;
-  try {
-    text = JSON.stringify(err) ?? String(err);
-  } catch {
-    text = Object.prototype.toString.call(err);
-  }
-  return `threw a non-Error value ${text}`;
+  // An arbitrary object may hold credentials (a request config, a response): name its keys, never its values.
+  if (typeof err === 'object' && err !== null) return `threw a non-Error object (keys: ${Object.keys(err).slice(0, 10).join(', ') || 'none'})`;
+  return `threw a non-Error value ${String(err)}`;
 }
 
 function cut(message: string): string {

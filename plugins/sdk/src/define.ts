@@ -86,7 +86,7 @@ export const silentPluginLogger: PluginLogger = { debug() {}, info() {}, warn() 
  * Runs the plugin's options parser and providers factory and checks the providers. Throws PluginConfigError for
  * rejected options and PluginDefinitionError for a malformed plugin or provider list.
  */
-export async function instantiatePlugin(plugin: Plugin, init: InstantiateOptions = {}): Promise<ProviderDefinition[]> {
+export async function instantiatePlugin<Options>(plugin: Plugin<Options>, init: InstantiateOptions = {}): Promise<ProviderDefinition[]> {
   const problem = pluginSpecProblem(plugin);
   if (problem) throw new PluginDefinitionError(problem);
   let options: unknown = init.options;
@@ -102,7 +102,7 @@ export async function instantiatePlugin(plugin: Plugin, init: InstantiateOptions
   }
   const providers =
     typeof plugin.providers === 'function'
-      ? await plugin.providers({ options, logger: init.logger ?? silentPluginLogger, hostSdkVersion: SDK_VERSION })
+      ? await plugin.providers({ options: options as Options, logger: init.logger ?? silentPluginLogger, hostSdkVersion: SDK_VERSION })
       : plugin.providers;
   if (!Array.isArray(providers)) throw new PluginDefinitionError('the providers factory did not return an array');
   const listProblem = providersProblem(providers);

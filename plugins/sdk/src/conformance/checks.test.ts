@@ -164,9 +164,13 @@ describe('conformance kit', () => {
     expect(checks.map((c) => c.name).at(-1)).toBe('providers: every provider passes the checks (factory)');
     for (const c of checks) await c.run();
     const broken = definePlugin({ name: 'p', version: '1.0.0', providers: () => [{ ...good, mount: async () => ({ files: [], objectVersions: [] }) }] });
+    const aggregated = conformanceChecks(broken, options).at(-1)!;
+    await expect(aggregated.run()).rejects.toThrow('good: mount returns safe file paths and non-empty object versions: invalid result: missing object versions');
     const report = await runConformance(broken, options);
-    expect(report.failed.map((f) => f.name)).toEqual(['providers: every provider passes the checks (factory)']);
-    expect(report.failed[0]!.message).toContain('good: mount returns safe file paths and non-empty object versions: invalid result: missing object versions');
+    expect(report.failed.map((f) => f.name)).toEqual(expect.arrayContaining(['good: mount returns safe file paths and non-empty object versions']));
+    expect(report.passed).toContain('plugin: options are accepted and providers have valid, unique names');
+    const named = conformanceChecks(broken, { ...options, provider: 'good' }).map((c) => c.name);
+    expect(named).toContain('good: concurrent mounts are independent');
   });
 
   test('testMountRequest builds what the controller sends', () => {

@@ -63,25 +63,23 @@ export class ConformanceError extends Error {
 
 const CANARY_AUDIENCE = 'conformance-canary';
 
-/** The checks for `plugin`, in a sensible order (the `close()` check of each provider comes last). */
+/**
+ * The checks for `plugin`, in a sensible order (the `close()` check of each provider comes last). Providers that a
+ * factory creates are known only after it ran: pass `provider` to get their checks one by one, else they are run
+ * together in one check.
+ */
 export function conformanceChecks(plugin: unknown, options: ConformanceOptions): ConformanceCheck[] {
   const kit = new Kit(plugin, options);
-  const checks: ConformanceCheck[] = [
-    check('plugin: made with definePlugin() for this SDK major', () => kit.checkPlugin()),
-    check('plugin: options are accepted and providers have valid, unique names', async () => {
-      await kit.providers();
-    }),
-  ];
-  const names = kit.declaredProviderNames();
+  const checks = kit.pluginChecks();
+  const names = kit.knownProviderNames();
   for (const name of names) checks.push(...kit.providerChecks(name));
   if (names.length === 0) {
-    // Providers come from a factory: their names are known only after it ran.
     checks.push(
       check('providers: every provider passes the checks (factory)', async () => {
         const failures: string[] = [];
         for (const p of await kit.providers()) {
           for (const c of kit.providerChecks(p.name)) {
-            await c.run().catch((err: unknown) => failures.push(`${c.name}: ${(err as Error).message}`));
+            await c.run().catch((err: unknown) => failures.push(`${c.name}: ${(err as Error | null)?.message ?? String(err)}`));
           }
         }
         if (failures.length) throw new ConformanceError(failures.join('\n'));
@@ -96,17 +94,22 @@ export interface ConformanceReport {
   failed: { name: string; message: string }[];
 }
 
-/** Runs every check; never rejects. */
+/** Runs every check, one by one (a factory's providers too, once it ran); never rejects. */
 export async function runConformance(plugin: unknown, options: ConformanceOptions): Promise<ConformanceReport> {
+  const kit = new Kit(plugin, options);
   const report: ConformanceReport = { passed: [], failed: [] };
-  for (const c of conformanceChecks(plugin, options)) {
+  const run = async (c: ConformanceCheck): Promise<void> => {
     try {
       await c.run();
       report.passed.push(c.name);
     } catch (err) {
       report.failed.push({ name: c.name, message: (err as Error | null)?.message ?? String(err) });
     }
-  }
+  };
+  for (const c of kit.pluginChecks()) await run(c);
+  let names = kit.knownProviderNames();
+  if (names.length === 0) names = await kit.providers().then((ps) => ps.map((p) => p.name), () => []);
+  for (const name of names) for (const c of kit.providerChecks(name)) await run(c);
   return report;
 }
 
@@ -137,6 +140,15 @@ class Kit {
     this.graceMs = o.abortGraceMs ?? 1000;
   }
 
+  pluginChecks(): ConformanceCheck[] {
+    return [
+      check('plugin: made with definePlugin() for this SDK major', () => this.checkPlugin()),
+      check('plugin: options are accepted and providers have valid, unique names', async () => {
+        await this.providers();
+      }),
+    ];
+  }
+
   checkPlugin(): void {
     if (!isPlugin(this.plugin)) {
       throw new ConformanceError('the value is not a plugin: default-export definePlugin({ name, version, providers })');
@@ -148,8 +160,10 @@ class Kit {
     }
   }
 
-  declaredProviderNames(): string[] {
-    if (!isPlugin(this.plugin) || !Array.isArray(this.plugin.providers)) return [];
+  /** Provider names known without running a factory: the declared list, or the `provider` option. */
+  knownProviderNames(): string[] {
+    if (!isPlugin(this.plugin)) return [];
+    if (!Array.isArray(this.plugin.providers)) return this.o.provider ? [this.o.provider] : [];
     const names = (this.plugin.providers as ProviderDefinition[]).map((p) => p?.name).filter((n) => typeof n === 'string');
     return this.o.provider ? names.filter((n) => n === this.o.provider) : names;
   }
