@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { FakeProvider } from '../../transports/fake/fake-provider.js';
 import { startFakeProviderServer, type FakeProviderServer } from '../../transports/fake/grpc-server.js';
-import { useNamespace } from '../cluster/testenv.js';
+import { eventually, useNamespace } from '../cluster/testenv.js';
 import {
-  condition, createSecretSync, createSpc, decoded, secretSyncBody, spcBody, startController, waitForCondition, waitForSecret,
+  condition, createSecretSync, createSpc, decoded, events, secretSyncBody, spcBody, startController, waitForCondition, waitForSecret,
   type ControllerHandle,
 } from './harness.js';
 
@@ -49,8 +49,15 @@ test('a provider killed mid-call gives ProviderError, and the sync recovers when
   await createSecretSync(ns.name, secretSyncBody('crashy', { spc: 'crashy', ...mine() }));
   await new Promise((r) => setTimeout(r, 500)); // the Mount is now hanging in the provider
   server.kill();
-  const ss = await waitForCondition(ns.name, 'crashy', 'SecretCreated', 'False', 'ProviderError', 20_000);
-  expect(condition(ss, 'SecretCreated')!.message).toMatch(/^fetching secrets from the provider failed: rpc error: code = /);
+  // The call in flight fails with ProviderError; retries then find no socket (the in-process kill removes it),
+  // so the condition may already have moved on to SecretProviderClassMisconfigured: read the Warning event.
+  const failed = await eventually(async () => {
+    const e = (await events(ns.name)).find((x) => x.involvedObject.name === 'crashy' && x.reason === 'ProviderError');
+    if (!e) throw new Error('no ProviderError event yet');
+    return e;
+  }, 20_000);
+  expect(failed.message).toMatch(/^fetching secrets from the provider failed: rpc error: code = /);
+  expect(condition(await waitForCondition(ns.name, 'crashy', 'SecretCreated', 'False'), 'SecretCreated')!.reason).toMatch(/^(ProviderError|SecretProviderClassMisconfigured)$/);
   await serve('crashy');
   await waitForCondition(ns.name, 'crashy', 'SecretCreated', 'True', 'CreateSuccessful', 60_000);
 });
