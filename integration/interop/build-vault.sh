@@ -54,6 +54,17 @@ fetch_module() { # <module@version> <env var that skips the build>
   die "could not download $1: $(grep -m1 -i 'error\|go: ' <<<"$out" || echo "$out" | tail -n1)"
 }
 
+# Replaces one exact line fragment in a file; a fragment that is not there (another Vault version) is reported
+# and left alone, so the compiler says what else differs.
+adapt() { # <file> <from> <to>
+  if [ -f "$1" ] && grep -qF -- "$2" "$1"; then
+    FROM=$2 TO=$3 perl -pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/g' "$1"
+    say "adapted ${1#*/vault-src/} to the published sdk"
+  else
+    say "note: ${1#*/vault-src/} has no '$2' (another Vault version?): not adapted"
+  fi
+}
+
 build_vault() {
   if [ -n "${VAULT_BIN:-}" ]; then
     [ -x "$VAULT_BIN" ] || die "VAULT_BIN=$VAULT_BIN is not an executable file"
@@ -89,6 +100,28 @@ build_vault() {
     $2 == "=>" && NF == 4 && $3 !~ /^\./ { print $1, $3 "@" $4 }
     $3 == "=>" && NF == 5 && $4 !~ /^\./ { print $1 "@" $2, $4 "@" $5 }' "$gomod")
   say "pinned $n vault submodules to their published versions"
+  # A Vault release is built from its release branch with that branch's own ./sdk, which is never published: the
+  # published sdk that vault's go.mod names differs from it in a few signatures (v1.21.4 against sdk v0.21.0:
+  # framework.Backend.ActivationFunc takes a third argument, keysutil.LockManager.RestorePolicy returns only
+  # an error). The wrapper therefore builds a copy of the vault module, with its call sites adapted to the
+  # published sdk (semantics kept), put in place by a replace line.
+  local moddir src="$m/vault-src"
+  moddir=$(go mod download -json "github.com/hashicorp/vault@$VAULT_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$moddir" ] || die "could not find the source of github.com/hashicorp/vault@$VAULT_VERSION in the module cache"
+  if [ ! -f "$src/.adapted" ]; then
+    rm -rf "$src"; cp -r "$moddir" "$src"; chmod -R u+w "$src"
+    adapt "$src/vault/identity_store.go" \
+      'ActivationFunc: iStore.activateDeduplication,' \
+      'ActivationFunc: func(ctx context.Context, req *logical.Request, _ string) error { return iStore.activateDeduplication(ctx, req) },'
+    adapt "$src/vault/logical_system_activation_flags.go" \
+      'b.idStoreBackend.ActivationFunc(ctx, nil)' \
+      'b.idStoreBackend.ActivationFunc(ctx, nil, "")'
+    adapt "$src/builtin/logical/transit/path_restore.go" \
+      'restoredKeyName, err := b.lm.RestorePolicy(ctx, req.Storage, keyName, backupB64, force)' \
+      'restoredKeyName, err := keyName, b.lm.RestorePolicy(ctx, req.Storage, keyName, backupB64, force)'
+    touch "$src/.adapted"
+  fi
+  go mod edit -replace="github.com/hashicorp/vault=./vault-src"
   run "fetching vault's module graph (many minutes on a cold cache)" go get "github.com/hashicorp/vault@$VAULT_VERSION"
   cat > tools.go <<'GO'
 //go:build tools

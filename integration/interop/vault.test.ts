@@ -40,8 +40,9 @@ const providerBin = await ensureInteropBinary('provider', { cachedOnly: !!skip, 
 const inClusterProblem = inClusterSupport();
 const providerProblem = providerBin instanceof Error ? providerBin.message : inClusterProblem;
 
-function unavailable(what: string, reason: string, build: string): Error {
-  return new Error(`${what} is not available: ${reason}. Build it with \`${build}\`, point ${what === 'vault' ? 'VAULT_BIN' : 'VAULT_CSI_PROVIDER_BIN'} at a binary, or set SSC_SKIP_INTEROP=<reason> to skip the tests that need it.`);
+/** The build script's reason already says how to build or point at a binary; add how to skip. */
+function unavailable(what: string, reason: string): Error {
+  return new Error(`${what} is not available: ${reason}. To skip the tests that need it, set SSC_SKIP_INTEROP=<reason>.`);
 }
 if (skip) {
   if (vaultBin instanceof Error) say(`SSC_SKIP_INTEROP=${skip}: skipping every Vault test: ${vaultBin.message}`);
@@ -51,7 +52,7 @@ const vaultTest = skip && vaultBin instanceof Error ? test.skip : test;
 const providerTest = skip && (vaultBin instanceof Error || providerProblem) ? test.skip : test;
 
 function requireVault(): string {
-  if (vaultBin instanceof Error) throw unavailable('vault', vaultBin.message, 'bash integration/interop/build-vault.sh vault');
+  if (vaultBin instanceof Error) throw unavailable('vault', vaultBin.message);
   return vaultBin;
 }
 
@@ -163,7 +164,7 @@ describe('vault-csi-provider (real provider) -> Vault (real store)', () => {
   afterAll(async () => { if (provider) await stopComponent(provider, 5_000); }, 30_000);
 
   providerTest('provider vault: the Secret gets the KV value, then the changed value after a poll, with JWT and Kubernetes auth', async () => {
-    if (providerBin instanceof Error) throw unavailable('vault-csi-provider', providerBin.message, 'bash integration/interop/build-vault.sh provider');
+    if (providerBin instanceof Error) throw unavailable('vault-csi-provider', providerBin.message);
     if (inClusterProblem) throw new Error(`vault-csi-provider needs an in-cluster config and this machine cannot give it one: ${inClusterProblem}`);
     const v = await vaultReady();
     const c = await controllerReady();
