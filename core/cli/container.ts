@@ -135,8 +135,9 @@ export async function runController(c: DependencyContainer, signal: AbortSignal,
   if (signal.aborted) stop();
   c.resolve(TokenSource).start(inner.signal);
   let leadership: Promise<void> | undefined;
+  let elector: LeaderElector | undefined;
   if (config.leaderElect) {
-    const elector = new LeaderElector(c.resolve(KubeHttpToken), {
+    elector = new LeaderElector(c.resolve(KubeHttpToken), {
       namespace: config.leaderElectionNamespace, name: config.leaderElectionId, identity: config.podName || undefined,
       leaseDurationMs: config.leaseDurationMs, renewDeadlineMs: config.renewDeadlineMs, retryPeriodMs: config.retryPeriodMs,
       releaseOnCancel: config.releaseLeaseOnCancel,
@@ -148,6 +149,8 @@ export async function runController(c: DependencyContainer, signal: AbortSignal,
   try {
     await controller.run(inner.signal, leadership?.catch(() => undefined));
   } finally {
+    stop();
+    await elector?.done();
     signal.removeEventListener('abort', stop);
     await c.resolve<SocketTransportFactory>(SocketTransportFactory).close();
   }

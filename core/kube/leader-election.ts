@@ -31,6 +31,7 @@ export class LeaderElector {
   private leading = false;
   private observed?: { holder: string; renewMs: number; rv?: string; localMs: number };
   private readonly path: string;
+  private loop: Promise<void> = Promise.resolve();
 
   constructor(private readonly http: KubeHttp, private readonly o: LeaderElectionOptions, private readonly log: Logger) {
     this.identity = o.identity || `${hostname()}_${randomBytes(4).toString('hex')}`;
@@ -54,7 +55,12 @@ export class LeaderElector {
     if (signal.aborted) throw new Error('stopped before becoming leader');
     this.leading = true;
     this.log.info({ identity: this.identity }, 'became leader');
-    void this.renewLoop(signal, onLost);
+    this.loop = this.renewLoop(signal, onLost);
+  }
+
+  /** Resolves once the renew loop has ended (and the lease was released, on a graceful stop). */
+  done(): Promise<void> {
+    return this.loop;
   }
 
   private async renewLoop(signal: AbortSignal, onLost: () => void): Promise<void> {

@@ -92,3 +92,7 @@ export const SocketTransportFactory = Symbol('SocketTransportFactory');
 export const PROVIDER_NAME_PATTERN = /^[a-zA-Z0-9_-]{0,30}$/;
 export const MOUNT_TARGET_PATH = '/mnt/secrets-store';
 export const MOUNT_PERMISSION = '420';
+/** Default `--max-call-recv-msg-size`: the largest Mount response a provider may send (4 MiB, gRPC's default). */
+export const DEFAULT_MAX_CALL_RECV_MSG_SIZE = 4 * 1024 * 1024;
+/** Default `--provider-timeout`: the deadline of a provider call when the caller sets none. */
+export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;

@@ -5,23 +5,16 @@
  * the transport with the caller's deadline and cancellation, and answers with the files and object versions, or
  * with the gRPC status that matches the error (`statusCodeOf`): a plugin's `code`, else one from its reason.
  */
-import { lstat, unlink } from 'node:fs/promises';
-import {
-  type sendUnaryData,
-  Server,
-  ServerCredentials,
-  type ServerUnaryCall,
-  type ServiceError,
-  status as Status,
-} from '@grpc/grpc-js';
+import { type ServiceError, status as Status } from '@grpc/grpc-js';
 import type { Logger } from '../../core/ports/observability.js';
 import type { ProviderTransport } from '../../core/ports/provider.js';
-import { CSIDriverProviderService, type CSIDriverProviderServer } from '../../proto/gen/service.js';
+import type { CSIDriverProviderServer } from '../../proto/gen/service.js';
 import type * as pb from '../../proto/gen/service.js';
 import type { StatusCode } from '../sdk/src/errors.js';
+import { serveCsiSocket } from '../../transports/csi-grpc/socket-server.js';
 import { statusCodeOf } from '../../transports/in-process/errors.js';
 
-export const REQUIRED_AUTHORITY = 'localhost';
+export { REQUIRED_AUTHORITY } from '../../transports/csi-grpc/socket-server.js';
 
 const GRPC_STATUS: Record<StatusCode, Status> = {
   Unknown: Status.UNKNOWN,
@@ -51,18 +44,14 @@ export interface CsiProviderServer {
 
 export async function serveCsiProvider(o: CsiProviderServerOptions): Promise<CsiProviderServer> {
   const { socketPath, transport, logger } = o;
-  await removeStaleSocket(socketPath);
-  const server = new Server();
   const implementation: CSIDriverProviderServer = {
-    version: (call, callback) => {
-      if (!authorityAllowed(call, callback)) return;
+    version: (_call, callback) => {
       transport.version({ signal: new AbortController().signal }).then(
         (v) => callback(null, { version: v.version, runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion }),
         (err: unknown) => callback(serviceError(err)),
       );
     },
     mount: (call, callback) => {
-      if (!authorityAllowed(call, callback)) return;
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort(new DOMException('the caller cancelled the call', 'AbortError')));
       let attributes: Record<string, string>;
@@ -105,26 +94,10 @@ export async function serveCsiProvider(o: CsiProviderServerOptions): Promise<Csi
         );
     },
   };
-  server.addService(CSIDriverProviderService, implementation);
-  await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
-  });
-  let stopped: Promise<void> | undefined;
+  const server = await serveCsiSocket({ socketPath, implementation });
   return {
-    socketPath,
-    stop(graceMs = 5000) {
-      stopped ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      return stopped;
-    },
+    socketPath: server.socketPath,
+    stop: (graceMs = 5000) => server.stop(graceMs),
   };
 }
 
@@ -135,13 +108,6 @@ function serviceError(err: unknown): Partial<ServiceError> & { code: Status; det
 function deadlineOf(deadline: Date | number): number | undefined {
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(ms) ? ms : undefined;
-}
-
-function authorityAllowed<Req, Res>(call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): boolean {
-  const authority = call.getHost();
-  if (authority === REQUIRED_AUTHORITY) return true;
-  callback({ code: Status.UNAUTHENTICATED, details: `invalid :authority ${JSON.stringify(authority)}, want "${REQUIRED_AUTHORITY}"` });
-  return false;
 }
 
 /** A JSON object of strings; the message never echoes the text (attributes carry tokens). */
@@ -157,15 +123,4 @@ function decodeJsonMap(text: string, field: string): Record<string, string> {
     if (typeof v !== 'string') throw new Error(`failed to unmarshal ${field}: non-string value`);
   }
   return value as Record<string, string>;
-}
-
-/** Removes a leftover socket from an earlier run; refuses to delete anything that is not a socket. */
-async function removeStaleSocket(socketPath: string): Promise<void> {
-  const existing = await lstat(socketPath).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (!existing) return;
-  if (!existing.isSocket()) throw new Error(`refusing to replace ${socketPath}: it exists and is not a socket`);
-  await unlink(socketPath);
 }

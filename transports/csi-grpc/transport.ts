@@ -20,6 +20,7 @@ import type {
   ProviderTransport,
   VersionInfo,
 } from '../../core/ports/provider.js';
+import { DEFAULT_MAX_CALL_RECV_MSG_SIZE, DEFAULT_PROVIDER_TIMEOUT_MS } from '../../core/ports/provider.js';
 import { CSIDriverProviderClient, CSIDriverProviderService } from '../../proto/gen/service.js';
 import {
   cancelled,
@@ -31,8 +32,7 @@ import {
 } from './status.js';
 import { API_VERSION, fromWireMountResponse, fromWireVersionResponse, toWireMountRequest } from './wire.js';
 
-export const DEFAULT_MAX_CALL_RECV_MSG_SIZE = 4 * 1024 * 1024;
-export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
+export { DEFAULT_MAX_CALL_RECV_MSG_SIZE, DEFAULT_PROVIDER_TIMEOUT_MS };
 export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 /** Responses above this size are logged: a Secret holds at most 1 MiB. */
 export const LARGE_RESPONSE_BYTES = 1024 * 1024;

@@ -24,6 +24,7 @@ import type {
   ProviderTransport,
   VersionInfo,
 } from '../../core/ports/provider.js';
+import { DEFAULT_MAX_CALL_RECV_MSG_SIZE, DEFAULT_PROVIDER_TIMEOUT_MS } from '../../core/ports/provider.js';
 import * as pb from '../../proto/gen/service.js';
 import { MountAttributes, SERVICE_ACCOUNT_TOKENS_ATTRIBUTE } from '../../plugins/sdk/src/attributes.js';
 import { silentPluginLogger } from '../../plugins/sdk/src/define.js';
@@ -34,8 +35,7 @@ import type * as sdk from '../../plugins/sdk/src/types.js';
 import { API_VERSION, checkFilePath } from '../csi-grpc/wire.js';
 import { codedError, PluginProviderError } from './errors.js';
 
-export const DEFAULT_MAX_CALL_RECV_MSG_SIZE = 4 * 1024 * 1024;
-export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
+export { DEFAULT_MAX_CALL_RECV_MSG_SIZE, DEFAULT_PROVIDER_TIMEOUT_MS };
 export const DEFAULT_MAX_ABANDONED_CALLS = 32;
 export const CLOSE_TIMEOUT_MS = 5_000;
 /** Plugin-supplied messages are cut to this many characters (conditions and events are small). */
