@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { CONTROLLER_NAMESPACE, CONTROLLER_RULES, CONTROLLER_SA } from '../cluster/install.js';
 import { adminConfig, apiErrorMessage, eventually, useNamespace } from '../cluster/testenv.js';
 import {
-  condition, createSecretSync, createSpc, decoded, deleteSecretSync, readSecret, secretSyncBody, spcBody, startController,
+  condition, createSecretSync, createSpc, custom, decoded, deleteSecretSync, readSecret, secretSyncBody, spcBody, startController,
   waitForCondition, waitForSecret, type ControllerHandle,
 } from './harness.js';
 import { applyPolicies } from './upstream-policies.js';
@@ -83,6 +83,16 @@ describe('upstream e2e scenarios', () => {
       const crd = await ext.readCustomResourceDefinition({ name });
       expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
     }
+  });
+
+  test('a SecretProviderClass written as v1alpha1 (served, deprecated) works unchanged', async () => {
+    await custom().createNamespacedCustomObject({
+      group: 'secrets-store.csi.x-k8s.io', version: 'v1alpha1', namespace: ns.name, plural: 'secretproviderclasses',
+      body: { apiVersion: 'secrets-store.csi.x-k8s.io/v1alpha1', kind: 'SecretProviderClass', metadata: { name: 'old-api' }, spec: { provider: 'fake', parameters: E2E_OBJECTS } },
+    });
+    await createSecretSync(ns.name, secretSyncBody('old-api', { spc: 'old-api' }));
+    // The shared fake was rotated by an earlier test: its values carry a version suffix then.
+    expect(decoded(await waitForSecret(ns.name, 'old-api')).bar).toMatch(/^secret(-v\d+)?$/);
   });
 
   test('20: the ClusterRole (secrets: create and patch only) and its binding exist', async () => {
