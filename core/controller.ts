@@ -1,5 +1,5 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { SecretProviderClass, SecretSync } from './api/types.js';
+import type { KubeHttp } from './kube/http.js';
 import { InformerCache } from './kube/informer-cache.js';
 import type { Clock } from './ports/clock.js';
 import type { Logger, Metrics } from './ports/observability.js';
@@ -19,7 +19,7 @@ export class SyncController {
   private cache?: InformerCache;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly http: KubeHttp,
     private readonly reconciler: Reconciler,
     private readonly opts: { concurrent: number; clock: Clock; log: Logger; metrics: Metrics },
   ) {
@@ -30,7 +30,7 @@ export class SyncController {
 
   /** The watch cache; created by `createCache` (the reconciler reads from it). */
   createCache(): InformerCache {
-    this.cache = new InformerCache(this.kc, {
+    this.cache = new InformerCache(this.http, {
       secretSync: (event, obj, old) => this.onSecretSync(event, obj, old),
       secretProviderClass: (event, obj) => this.onSpc(event, obj),
     }, this.opts.log);
@@ -72,8 +72,12 @@ export class SyncController {
    */
   async run(signal: AbortSignal, leadership?: Promise<void>): Promise<void> {
     const cache = this.cache ?? this.createCache();
-    await cache.start();
+    // start() waits for the first successful lists; a stop before that ends the wait.
+    const stopCache = () => { void cache.stop(); };
+    signal.addEventListener('abort', stopCache, { once: true });
     try {
+      if (signal.aborted) return;
+      await cache.start();
       if (leadership) await leadership;
       if (signal.aborted) return;
       this.opts.log.info({ workers: this.opts.concurrent }, 'caches synced; workers starting');
@@ -81,6 +85,7 @@ export class SyncController {
         onError: () => undefined, // the reconciler logs and reports every failure itself
       });
     } finally {
+      signal.removeEventListener('abort', stopCache);
       await cache.stop();
     }
   }

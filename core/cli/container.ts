@@ -5,10 +5,10 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { CsiSocketTransportFactory } from '../../transports/csi-grpc/index.js';
 import { Config } from '../config.js';
 import { SyncController } from '../controller.js';
+import type { KubeAccess } from '../kube/access.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubeHttp } from '../kube/http.js';
 import { LeaderElector } from '../kube/leader-election.js';
@@ -29,14 +29,15 @@ import { TokenRequester } from '../tokens/token-requester.js';
 import { TokenSource } from '../tokens/token-source.js';
 import { tokensAttribute, SERVICE_ACCOUNT_TOKENS_ATTRIBUTE } from '../tokens/tokens-attribute.js';
 
-export const KubeConfigToken = Symbol('KubeConfig');
+export const KubeAccessToken = Symbol('KubeAccess');
 export const KubeHttpToken = Symbol('KubeHttp');
 export const SyncHasherToken = Symbol('SyncHasher');
 export const LeaderElectorToken = Symbol('LeaderElector');
 
 export interface RuntimeOptions {
   config: Config;
-  kubeConfig: KubeConfig;
+  /** How to reach the API server (`loadKubeAccess` in the CLI; tests convert a client-node KubeConfig). */
+  kubeAccess: KubeAccess;
   logger: Logger;
   metrics: Metrics;
   /** In-process providers (plugins, the fake) registered before the socket lookup. */
@@ -47,11 +48,11 @@ export interface RuntimeOptions {
 export function buildContainer(opts: RuntimeOptions, parent: DependencyContainer = rootContainer): DependencyContainer {
   const c = parent.createChildContainer();
   c.register(Config, { useValue: opts.config });
-  c.register(KubeConfigToken, { useValue: opts.kubeConfig });
+  c.register(KubeAccessToken, { useValue: opts.kubeAccess });
   c.register(Logger, { useValue: opts.logger });
   c.register(Metrics, { useValue: opts.metrics });
   c.register(Clock, { useValue: opts.clock ?? systemClock });
-  const http = new KubeHttp(opts.kubeConfig);
+  const http = new KubeHttp(opts.kubeAccess);
   c.register(KubeHttpToken, { useValue: http });
   c.register(SecretWriter, { useValue: new KubeSecretWriter(http) });
   c.register(StatusWriter, { useValue: new KubeStatusWriter(http) });
@@ -114,7 +115,7 @@ export function createController(c: DependencyContainer): SyncController {
     log,
     metrics: c.resolve(Metrics),
   });
-  const controller = new SyncController(c.resolve(KubeConfigToken), reconciler, {
+  const controller = new SyncController(c.resolve<KubeHttp>(KubeHttpToken), reconciler, {
     concurrent: config.concurrent, clock: c.resolve(Clock), log, metrics: c.resolve(Metrics),
   });
   ref.cache = controller.createCache();

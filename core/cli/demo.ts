@@ -8,6 +8,7 @@ import { ControlPlane } from '../../integration/cluster/control-plane.js';
 import {
   CONTROLLER_NAMESPACE, CONTROLLER_SA, installControllerIdentity, installCrds, serviceAccountKubeConfig,
 } from '../../integration/cluster/install.js';
+import { kubeAccessFromKubeConfig } from '../../integration/cluster/kube-access.js';
 import { FakeProvider, FakeProviderTransport } from '../../transports/fake/fake-provider.js';
 import { buildConfig } from '../config.js';
 import { silentLogger, noopMetrics } from '../ports/observability.js';
@@ -48,7 +49,7 @@ export async function runDemo(): Promise<number> {
 
     const fake = new FakeProvider({ providerName: 'fake' });
     const config = buildConfig(['--rotation-poll-interval=3s', '--metrics-bind-address=0', '--health-probe-bind-address=0']);
-    const c = buildContainer({ config, kubeConfig: asController, logger: silentLogger, metrics: noopMetrics, providers: [new FakeProviderTransport(fake)] });
+    const c = buildContainer({ config, kubeAccess: kubeAccessFromKubeConfig(asController), logger: silentLogger, metrics: noopMetrics, providers: [new FakeProviderTransport(fake)] });
     const controller = createController(c);
     controllerDone = runController(c, abort.signal, controller);
     say(`== controller running as system:serviceaccount:${CONTROLLER_NAMESPACE}:${CONTROLLER_SA}, provider "fake" in-process`);

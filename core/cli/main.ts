@@ -1,11 +1,11 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 /** `secrets-sync`: run the controller, run the demo, print the version. */
 import 'reflect-metadata';
-import * as k8s from '@kubernetes/client-node';
 import { ConfigError, buildConfig, helpText } from '../config.js';
 import { createLogger } from '../observability/logging.js';
 import { PromMetrics } from '../observability/metrics.js';
 import { startMetricsServer, startProbeServer } from '../observability/http-servers.js';
+import { loadKubeAccess } from '../kube/access.js';
 import { buildContainer, createController, runController } from './container.js';
 import { loadPluginTransports, logUnhandledRejections } from '../../plugins/host/index.js';
 import { VERSION } from './version.js';
@@ -25,21 +25,14 @@ ${helpText()}
 
 Environment: SYNC_CONTROLLER_POD_NAME, SYNC_CONTROLLER_POD_UID, SYNC_CONTROLLER_POD_NAMESPACE (downward API).`;
 
-function loadKubeConfig(path?: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 async function run(argv: string[]): Promise<number> {
   const config = buildConfig(argv);
   const log = createLogger(config.logLevel);
   const metrics = new PromMetrics();
-  const kc = loadKubeConfig(config.kubeconfig);
+  const access = loadKubeAccess({ kubeconfig: config.kubeconfig });
   const providers = await loadPluginTransports({ config, logger: log });
   const removeSafetyNet = providers.length > 0 ? logUnhandledRejections(log) : undefined;
-  const c = buildContainer({ config, kubeConfig: kc, logger: log, metrics, providers });
+  const c = buildContainer({ config, kubeAccess: access, logger: log, metrics, providers });
   const controller = createController(c);
   const abort = new AbortController();
   const servers = [
@@ -54,7 +47,7 @@ async function run(argv: string[]): Promise<number> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, workers: config.concurrent, controllerName: config.controllerName }, 'starting');
+  log.info({ version: VERSION, server: access.server, kubeconfig: access.source, workers: config.concurrent, controllerName: config.controllerName }, 'starting');
   await runController(c, abort.signal, controller);
   await Promise.all(providers.map((p) => p.close()));
   removeSafetyNet?.();

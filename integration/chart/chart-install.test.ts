@@ -18,6 +18,7 @@ import { createLogger } from '../../core/observability/logging.js';
 import { PromMetrics } from '../../core/observability/metrics.js';
 import { FakeProvider, FakeProviderTransport } from '../../transports/fake/fake-provider.js';
 import { CONTROLLER_RULES } from '../cluster/install.js';
+import { kubeAccessFromKubeConfig } from '../cluster/kube-access.js';
 import { adminConfig, apiErrorCode, apiErrorMessage, clusterInfo, eventually, serviceAccountConfig, useNamespace } from '../cluster/testenv.js';
 import { CHART_DIR, helm, helmBinary, valuesFile } from './helm.js';
 
@@ -310,7 +311,7 @@ describe('the real controller, run as the chart\'s ServiceAccount', () => {
     ], { SYNC_CONTROLLER_POD_NAME: 'chart-test-pod', SYNC_CONTROLLER_POD_UID: 'chart-test-uid', SYNC_CONTROLLER_POD_NAMESPACE: ns.name });
     const fake = new FakeProvider({ providerName: 'fake', tokenAudiences: ['aud-a', 'aud-b'] });
     const c = buildContainer({
-      config, kubeConfig: asController, logger: createLogger('error'), metrics: new PromMetrics(false),
+      config, kubeAccess: kubeAccessFromKubeConfig(asController), logger: createLogger('error'), metrics: new PromMetrics(false),
       providers: [new FakeProviderTransport(fake)],
     });
     const controller = createController(c);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { KubeHttp } from '../../core/kube/http.js';
+import { kubeAccessFromKubeConfig } from './kube-access.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -24,7 +25,7 @@ export function loadCrds(): k8s.V1CustomResourceDefinition[] {
 /** Creates (or server-side applies) the CRDs and waits until each is Established. */
 export async function installCrds(kc: k8s.KubeConfig): Promise<void> {
   // Raw JSON, not client-node's typed serializer: it drops keys such as x-kubernetes-validations.
-  const http = new KubeHttp(kc);
+  const http = new KubeHttp(kubeAccessFromKubeConfig(kc));
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   for (const crd of loadCrds()) {
     await http.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}`, {

@@ -17,6 +17,7 @@ import { FakeProvider, FakeProviderTransport } from '../../transports/fake/fake-
 import {
   CONTROLLER_NAMESPACE, CONTROLLER_SA, installControllerIdentity, installCrds, serviceAccountKubeConfig,
 } from '../cluster/install.js';
+import { kubeAccessFromKubeConfig } from '../cluster/kube-access.js';
 import { adminConfig, eventually } from '../cluster/testenv.js';
 
 export interface Condition { type: string; status: string; reason: string; message: string; lastTransitionTime: string; observedGeneration?: number }
@@ -75,7 +76,7 @@ export async function startController(opts: StartOptions = {}): Promise<Controll
   const logs: string[] = [];
   const metrics = new PromMetrics(false);
   const c = buildContainer({
-    config, kubeConfig: asController, logger: createLogger('debug', captureStream(logs)), metrics,
+    config, kubeAccess: kubeAccessFromKubeConfig(asController), logger: createLogger('debug', captureStream(logs)), metrics,
     providers: [new FakeProviderTransport(fake), ...(opts.providers ?? [])],
   });
   const controller = createController(c);

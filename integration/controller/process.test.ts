@@ -1,13 +1,14 @@
 /**
  * The `secrets-sync` executable as a process against the real API server: --help documents every flag, bad
  * flags are one clear line, `run` logs JSON, serves probes and metrics, takes the Lease, and on SIGTERM
- * releases it, stops gracefully and exits 0.
+ * releases it, stops gracefully and exits 0. The running controller never loads @kubernetes/client-node or undici
+ * (a resolve hook records every module it resolves).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { FLAGS } from '../../core/config.js';
 import { CONTROLLER_NAMESPACE, CONTROLLER_SA, installControllerIdentity, serviceAccountKubeConfig } from '../cluster/install.js';
@@ -54,7 +55,20 @@ test('run: JSON logs, probes, metrics, leadership; SIGTERM releases the Lease an
   writeFileSync(kubeconfig, sa.exportConfig(), { mode: 0o600 });
   const [probe, metrics] = await Promise.all([freePort(), freePort()]);
   const lease = `proc-${Math.random().toString(36).slice(2, 8)}`;
-  const child = spawn(process.execPath, [CLI, 'run', `--kubeconfig=${kubeconfig}`, `--provider-volume=${work}`,
+  // Records every module the process resolves (import and require) that belongs to client-node or undici.
+  const hook = join(work, 'forbidden-imports.mjs');
+  const hookLog = join(work, 'forbidden-imports.log');
+  writeFileSync(hook, [
+    "import { registerHooks } from 'node:module';",
+    "import { appendFileSync } from 'node:fs';",
+    'registerHooks({ resolve(specifier, context, next) {',
+    '  const r = next(specifier, context);',
+    `  if (/[\\/]node_modules[\\/](@kubernetes[\\/]client-node|undici)[\\/]/.test(r.url)) appendFileSync(${JSON.stringify(hookLog)}, specifier + ' -> ' + r.url + '\\n');`,
+    '  return r;',
+    '} });',
+  ].join('\n'));
+  writeFileSync(hookLog, '');
+  const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, CLI, 'run', `--kubeconfig=${kubeconfig}`, `--provider-volume=${work}`,
     `--health-probe-bind-address=127.0.0.1:${probe}`, `--metrics-bind-address=127.0.0.1:${metrics}`,
     '--leader-elect', `--leader-election-id=${lease}`, `--controller-name=${lease}`],
   { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', SYNC_CONTROLLER_POD_NAME: `pod-${lease}`, SYNC_CONTROLLER_POD_NAMESPACE: CONTROLLER_NAMESPACE } });
@@ -75,6 +89,7 @@ test('run: JSON logs, probes, metrics, leadership; SIGTERM releases the Lease an
   }
   const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
   expect({ code, err }).toEqual({ code: 0, err: '' });
+  expect(readFileSync(hookLog, 'utf8')).toBe('');
   const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: number; component: string });
   expect(lines.every((l) => l.component === 'secrets-store-sync-controller' && typeof l.level === 'number')).toBe(true);
   expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['starting', 'became leader', 'shutting down', 'leadership released', 'stopped']));
