@@ -5,6 +5,7 @@ import {
 import type { ObjectCache } from '../ports/kube.js';
 import type { Logger } from '../ports/observability.js';
 import { KubeApiError, type KubeHttp, type WatchEvent } from './http.js';
+import { abortableSleep } from '../abortable-sleep.js';
 
 export interface CacheHandlers {
   secretSync(event: 'add' | 'update' | 'delete', obj: SecretSync, old?: SecretSync): void;
@@ -98,7 +99,7 @@ class Reflector<T extends KubeObject> {
         // The server ended the watch (its timeout): continue from the last resourceVersion, no relist. A stream
         // that ends at once without events (a misbehaving proxy) must not spin: back off then.
         if (events === 0 && Date.now() - opened < 1000 && !this.stopped) {
-          await sleep(backoff, this.abort.signal);
+          await abortableSleep(backoff, this.abort.signal);
           backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
         }
       } catch (err) {
@@ -106,7 +107,7 @@ class Reflector<T extends KubeObject> {
         const gone = err instanceof KubeApiError && err.code === 410;
         this.rv = ''; // relist: the store may have missed events
         this.log[gone ? 'info' : 'warn']({ resource: this.what, err: (err as Error).message, retryInMs: backoff }, gone ? 'watch expired; relisting' : 'watch failed; relisting');
-        await sleep(backoff, this.abort.signal);
+        await abortableSleep(backoff, this.abort.signal);
         backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
       }
     }
@@ -196,13 +197,4 @@ export class InformerCache implements ObjectCache {
   listSecretSyncs(): SecretSync[] {
     return this.ss.list();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

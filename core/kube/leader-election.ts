@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../ports/observability.js';
 import { KubeApiError, type KubeHttp } from './http.js';
+import { abortableSleep } from '../abortable-sleep.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -50,7 +51,7 @@ export class LeaderElector {
     this.log.info({ lease: `${this.o.namespace}/${this.o.name}`, identity: this.identity }, 'waiting for leadership');
     while (!signal.aborted) {
       if (await this.tryAcquireOrRenew()) break;
-      await sleep(this.o.retryPeriodMs, signal);
+      await abortableSleep(this.o.retryPeriodMs, signal);
     }
     if (signal.aborted) throw new Error('stopped before becoming leader');
     this.leading = true;
@@ -66,7 +67,7 @@ export class LeaderElector {
   private async renewLoop(signal: AbortSignal, onLost: () => void): Promise<void> {
     let lastRenew = Date.now();
     while (!signal.aborted) {
-      await sleep(this.o.retryPeriodMs, signal);
+      await abortableSleep(this.o.retryPeriodMs, signal);
       if (signal.aborted) break;
       if (await this.tryAcquireOrRenew()) {
         lastRenew = Date.now();
@@ -134,13 +135,4 @@ export class LeaderElector {
       return false;
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
