@@ -26,7 +26,7 @@ export interface KubeAccess {
   key?: string | Buffer;
   /** A bearer token. */
   token?: string;
-  /** A file holding the bearer token, re-read for every request (projected ServiceAccount tokens rotate). */
+  /** A file holding the bearer token, re-read once a minute (projected ServiceAccount tokens rotate). */
   tokenFile?: string;
   /** HTTP basic authentication (rare; kept for kubeconfig parity). */
   username?: string;

@@ -3,6 +3,9 @@ import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { KubeAccess } from './access.js';
 
+/** How long a token read from a token file is reused before the file is read again. */
+const TOKEN_FILE_REFRESH_MS = 60_000;
+
 /** An error from the API server: HTTP code plus the Status message (which never echoes Secret data). */
 export class KubeApiError extends Error {
   readonly code: number;
@@ -54,7 +57,9 @@ export class KubeHttp {
   private readonly access: KubeAccess;
 
   // No parameter properties here: integration's global setup loads this file with Node's type stripping.
-  constructor(access: KubeAccess) {
+  private readonly timing: { tokenFileRefreshMs?: number; now?: () => number };
+  constructor(access: KubeAccess, timing: { tokenFileRefreshMs?: number; now?: () => number } = {}) {
+    this.timing = timing;
     this.access = access;
     if (!access.server) throw new Error('no API server URL');
     this.server = access.server.replace(/\/+$/, '');
@@ -83,6 +88,8 @@ export class KubeHttp {
     this.agent.destroy();
   }
 
+  private fileToken?: { value: string; readAt: number };
+
   private async headers(): Promise<Record<string, string>> {
     const a = this.access;
     const h: Record<string, string> = { Accept: 'application/json' };
@@ -92,8 +99,12 @@ export class KubeHttp {
       if (cred.cert && cred.key && cred.cert !== this.agentCert) this.agent = this.makeAgent(cred.cert, cred.key);
       Object.assign(h, cred.headers);
     } else if (a.tokenFile) {
-      const token = readFileSync(a.tokenFile, 'utf8').trim();
-      if (token) h.Authorization = `Bearer ${token}`;
+      // Re-read at most once a minute, as client-go does: projected tokens rotate well before they expire.
+      const now = (this.timing.now ?? Date.now)();
+      if (!this.fileToken || now - this.fileToken.readAt >= (this.timing.tokenFileRefreshMs ?? TOKEN_FILE_REFRESH_MS)) {
+        this.fileToken = { value: readFileSync(a.tokenFile, 'utf8').trim(), readAt: now };
+      }
+      if (this.fileToken.value) h.Authorization = `Bearer ${this.fileToken.value}`;
     } else if (a.token) {
       h.Authorization = `Bearer ${a.token}`;
     } else if (a.username !== undefined) {

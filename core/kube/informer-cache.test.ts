@@ -120,14 +120,18 @@ describe('KubeHttp', () => {
     http.close();
   });
 
-  test('a token file is re-read for every request (rotated in-cluster tokens)', async () => {
+  test('a token file is re-read once a minute (rotated in-cluster tokens)', async () => {
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, 'one\n');
-    const http = new KubeHttp({ server: api.url, tokenFile });
+    let now = 1_000_000;
+    const http = new KubeHttp({ server: api.url, tokenFile }, { now: () => now });
     await http.request('GET', '/echo');
     writeFileSync(tokenFile, 'two');
+    now += 59_000;
     await http.request('GET', '/echo');
-    expect(api.requests.map((r) => r.auth)).toEqual(['Bearer one', 'Bearer two']);
+    now += 1_000;
+    await http.request('GET', '/echo');
+    expect(api.requests.map((r) => r.auth)).toEqual(['Bearer one', 'Bearer one', 'Bearer two']);
     http.close();
   });
 
