@@ -81,7 +81,8 @@ describe('policies: the chart renders exactly what the PolicyEmitter emits', () 
     }],
     ['audiences with characters JSON escapes differently in Go', { tokenRequestAudience: [{ audience: 'https://issuer.example/?a=1&b=<2>' }, { audience: 'quote"back\\slash' }] }],
     ['renamed ServiceAccount', { serviceAccount: { name: 'renamed-controller' } }],
-    ['fullnameOverride (a second, sharded release)', { fullnameOverride: 'ssc-b', controllerName: 'b' }],
+    ["upstream's controllerName renames the ServiceAccount the policies match", { controllerName: 'my-sync-controller' }],
+    ['fullnameOverride (a second, sharded release)', { fullnameOverride: 'ssc-b', secretSyncControllerName: 'b' }],
     ['custom allowed types, deduplicated and trimmed', { validatingAdmissionPolicies: { allowedSecretTypes: ['Opaque', ' example.com/custom ', 'Opaque'] } }],
     ['no allowed types at all', { validatingAdmissionPolicies: { allowedSecretTypes: [] } }],
     ['opt-in by label', { validatingAdmissionPolicies: { requireServiceAccountOptIn: { enabled: true } } }],
@@ -92,6 +93,17 @@ describe('policies: the chart renders exactly what the PolicyEmitter emits', () 
   ];
   test.each(cases)('%s', async (_name, overrides) => {
     await expectPoliciesMatchEmitter(overrides);
+  });
+
+  test("upstream's controllerName names the ServiceAccount itself, its bindings and the pod (an upstream values file keeps working)", async () => {
+    const objs = parseObjects(await helmTemplate({ values: { controllerName: 'my-sync-controller' } }));
+    expect(one(objs, 'ServiceAccount').metadata.name).toBe('my-sync-controller');
+    const crb = one(objs, 'ClusterRoleBinding') as unknown as { subjects: { name: string }[] };
+    expect(crb.subjects.map((x) => x.name)).toEqual(['my-sync-controller']);
+    const dep = one(objs, 'Deployment') as unknown as { spec: { template: { spec: { serviceAccountName: string; containers: { name: string; args?: string[] }[] } } } };
+    expect(dep.spec.template.spec.serviceAccountName).toBe('my-sync-controller');
+    // Not the sharding flag: the controller still handles SecretSyncs that name no controller.
+    expect(dep.spec.template.spec.containers.flatMap((c) => c.args ?? []).some((a) => a.startsWith('--controller-name'))).toBe(false);
   });
 
   test('in another release namespace the match condition names that namespace', async () => {

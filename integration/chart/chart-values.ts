@@ -53,6 +53,7 @@ export function policyView(values: Values, namespace: string, labels: Record<str
     serviceAccount?: { name?: string };
     tokenRequestAudience?: { audience?: string }[];
     providerTokenAudiences?: Record<string, unknown[]>;
+    controllerName?: string;
     validatingAdmissionPolicies: {
       applyPolicies: boolean;
       allowedSecretTypes: string[];
@@ -70,7 +71,7 @@ export function policyView(values: Values, namespace: string, labels: Record<str
     globalAudiences,
     config: {
       controllerNamespace: namespace,
-      serviceAccountName: v.serviceAccount?.name || `${prefix}-manager`,
+      serviceAccountName: v.serviceAccount?.name || v.controllerName || `${prefix}-manager`,
       allowedSecretTypes: trimmed(vap.allowedSecretTypes),
       tokenAudiences: all,
       namePrefix: prefix,

@@ -13,10 +13,12 @@ sharded controller (--controller-name) next to the first without clashing cluste
 
 {{/*
 The controller's ServiceAccount. The same helper feeds the ServiceAccount object, the RBAC subjects and the
-match condition of every ValidatingAdmissionPolicy, so they cannot disagree (upstream's controllerName did).
+match condition of every ValidatingAdmissionPolicy, so they cannot disagree (upstream's controllerName named the
+policies' user while the ServiceAccount name stayed hard-coded). serviceAccount.name, then upstream's
+controllerName, then <fullname>-manager.
 */}}
 {{- define "secrets-store-sync-controller.serviceAccountName" -}}
-{{- default (printf "%s-manager" (include "secrets-store-sync-controller.fullname" .)) .Values.serviceAccount.name -}}
+{{- default (default (printf "%s-manager" (include "secrets-store-sync-controller.fullname" .)) .Values.controllerName) .Values.serviceAccount.name -}}
 {{- end }}
 
 {{- define "secrets-store-sync-controller.labels" -}}
